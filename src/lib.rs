@@ -1,0 +1,7 @@
+//! ipsync keeps Databricks IP access lists in step with published IP ranges,
+//! first of all Microsoft's Azure service tags.
+
+pub mod auth;
+pub mod databricks;
+pub mod prefix;
+pub mod secret;
