@@ -3,5 +3,6 @@
 
 pub mod auth;
 pub mod databricks;
+pub mod env;
 pub mod prefix;
 pub mod secret;
