@@ -6,4 +6,5 @@ pub mod databricks;
 pub mod env;
 pub mod plan;
 pub mod prefix;
+pub mod report;
 pub mod secret;
