@@ -2,6 +2,7 @@
 //! first of all Microsoft's Azure service tags.
 
 pub mod auth;
+pub mod cli;
 pub mod databricks;
 pub mod env;
 pub mod plan;
