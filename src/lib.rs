@@ -9,3 +9,4 @@ pub mod plan;
 pub mod prefix;
 pub mod report;
 pub mod secret;
+pub mod state;
