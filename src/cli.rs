@@ -222,6 +222,12 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text, env = "IPSYNC_FORMAT")]
     pub format: Format,
 
+    /// Write the service tags snapshot, the backup and the plan to the state folder [true|false]
+    #[arg(long, env = "IPSYNC_SAVE_STATE", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool)]
+    pub save_state: bool,
+
     /// Exit with 2 when there are changes and 0 when there are none [true|false]
     #[arg(long, env = "IPSYNC_DETAILED_EXITCODE", value_name = "BOOL", num_args = 0..=1,
           require_equals = true, default_missing_value = "true", default_value = "false",

@@ -5,7 +5,14 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let cli = ipsync::cli::Cli::parse();
+    // clap exits with 2 on a usage error, which ipsync reserves for "changes pending".
+    let cli = match ipsync::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        }
+    };
     let env = ipsync::env::Env::from_process();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

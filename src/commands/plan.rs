@@ -136,6 +136,10 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
         tracing::info!(path = %out.display(), "wrote the plan file");
     }
 
+    if args.save_state {
+        save_state(&planned)?;
+    }
+
     let last_applied = last_applied_tags(&planned.target_state)?;
     plan::check_guards(plan, overrides, &last_applied)?;
 
