@@ -26,7 +26,7 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_RETRY_DEADLINE: Duration = Duration::from_secs(5 * 60);
 /// First wait between tries; each further wait doubles it.
 pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(1);
-/// Longest wait between two tries, unless a `Retry-After` header asks for more.
+/// Longest wait between two tries, unless a `Retry-After` header requests more.
 pub const DEFAULT_RETRY_MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// Settings of a [`Client`].
@@ -42,7 +42,7 @@ pub struct ClientConfig {
     pub retry_deadline: Duration,
     /// First wait between tries. Tests set it to a millisecond.
     pub retry_base: Duration,
-    /// Longest backoff between two tries.
+    /// Maximum backoff between two tries.
     pub retry_max_wait: Duration,
     pub user_agent: String,
 }
@@ -173,9 +173,9 @@ impl Client {
 
     /// Creates a list and returns it as stored.
     ///
-    /// A create is never sent twice blindly: after a retryable failure, such as a response lost
-    /// to a timeout, the client lists the lists and returns the one with the same label and
-    /// type if it exists, and otherwise sends the create again.
+    /// A create is never sent twice blindly. After a retryable failure, such as a response lost
+    /// to a timeout, the client reads all lists and returns the one with the same label and
+    /// type. Only when there is none does it send the create again.
     ///
     /// NOTE: the lookup assumes that no list with this label and type existed before the
     /// create, which the caller checks before it creates one. If one did, it is returned.
@@ -295,8 +295,8 @@ impl Client {
 
     /// Sends a request and returns the body of its 2xx response.
     ///
-    /// A 401 drops the cached token and sends the request once more with a new one, whatever
-    /// `retry` says, because the server did not act on the rejected request. With
+    /// A 401 drops the cached token and sends the request once more with a new one, regardless
+    /// of `retry`, because the server did not act on the rejected request. With
     /// [`Retry::UntilDeadline`], retryable failures are tried again until the deadline.
     async fn execute(&self, call: &Call, retry: Retry) -> Result<Success, ApiError> {
         let mut schedule = self.retry_schedule();

@@ -1,11 +1,11 @@
 //! Errors of the Databricks REST client, the error bodies the API sends, and hints for the
 //! failures a user can fix.
 //!
-//! Error bodies come in several shapes, parsed in the order of the Go SDK (`apierr/errors.go`):
-//! the standard `{"error_code": "INVALID_STATE", "message": "…"}`, where `error_code` is
-//! sometimes a number such as `403`; the legacy `{"error": "…"}`; SCIM's
-//! `{"detail": "…", "scimType": "…"}`; plain text `ERROR_CODE: message`; and HTML with the
-//! message inside `<pre>…</pre>`.
+//! Error bodies come in several shapes, which are tried in the order of the Go SDK
+//! (`apierr/errors.go`). The standard shape is `{"error_code": "INVALID_STATE", "message": "…"}`,
+//! where `error_code` is sometimes a number such as `403`. The others are the legacy
+//! `{"error": "…"}`, SCIM's `{"detail": "…", "scimType": "…"}`, plain text `ERROR_CODE: message`,
+//! and HTML with the message inside `<pre>…</pre>`.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -21,7 +21,7 @@ use crate::auth::AuthError;
 /// Maximum number of characters kept from a response body that is not the expected JSON.
 pub const BODY_EXCERPT_CHARS: usize = 500;
 
-/// Response headers that carry the id Databricks support asks for, most specific first.
+/// Response headers that carry the id that Databricks support requests, most specific first.
 const REQUEST_ID_HEADERS: [&str; 2] = ["x-databricks-request-id", "x-request-id"];
 
 /// Message text of the 403 that the IP access lists return to an address they do not admit,
@@ -114,7 +114,7 @@ impl fmt::Display for ErrorResponse {
 /// A failed call to the IP access list API.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The server answered with a status other than 2xx.
+    /// The server returned a status other than 2xx.
     #[error("{request} failed: {response}")]
     Status {
         request: Box<RequestSummary>,
@@ -122,7 +122,7 @@ pub enum ApiError {
     },
 
     /// The request could not be sent, or the response could not be read.
-    #[error("{request} failed: no response from the server")]
+    #[error("{request} failed: connection error")]
     Transport {
         request: Box<RequestSummary>,
         #[source]
@@ -243,11 +243,12 @@ impl ApiError {
                      egress address that the list admits, and keep that address in the list with `--include`"
                 ))
             }
-            StatusCode::BAD_REQUEST if code == "INVALID_STATE" => Some(format!(
+            StatusCode::BAD_REQUEST if code == "INVALID_STATE" => Some(
                 "the new list would lock out the address this request came from, and Databricks \
-                 rejects a change that blocks its caller: add this runner's egress address with \
-                 `--include` (the {scope_noun} message above names it)"
-            )),
+                 rejects a change that locks out its caller: add this runner's egress address, \
+                 which the message usually names, with `--include`"
+                    .to_owned(),
+            ),
             StatusCode::BAD_REQUEST if code == "QUOTA_EXCEEDED" => Some(format!(
                 "all IP access lists of a {scope_noun} together hold at most 1,000 values, where \
                  each address or CIDR counts as one: aggregate the prefixes, select fewer `--tag` \
@@ -344,8 +345,8 @@ pub(crate) fn parse_error_body(status: StatusCode, text: &str) -> ParsedErrorBod
     }
 }
 
-/// Reads the standard, legacy and SCIM JSON shapes; returns `None` for an object with none of
-/// their fields.
+/// Reads the standard, legacy and SCIM JSON shapes, and returns `None` for an object that has
+/// none of their fields.
 fn parse_json_error(
     fields: &serde_json::Map<String, serde_json::Value>,
 ) -> Option<ParsedErrorBody> {
@@ -411,9 +412,9 @@ pub(crate) fn cut(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_owned();
     }
-    let mut kept: String = text.chars().take(max_chars.saturating_sub(1)).collect();
-    kept.push('…');
-    kept
+    let mut head: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    head.push('…');
+    head
 }
 
 /// Replaces the entities that an HTML error page puts in a `<pre>` block.

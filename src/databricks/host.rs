@@ -62,7 +62,7 @@ impl From<&Scope> for ScopeKind {
     }
 }
 
-/// Why a host or scope setting cannot be used.
+/// An invalid host or scope setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     #[error("missing Databricks host: set `--host` or `DATABRICKS_HOST`")]

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
-/// Longest wait taken from a `Retry-After` header, so that a server cannot stall a run for hours.
+/// Maximum wait taken from a `Retry-After` header, so that a server cannot stall a run for hours.
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
 /// Share of a backoff step added at random, so that clients that failed together do not retry together.

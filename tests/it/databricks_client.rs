@@ -839,10 +839,10 @@ async fn unauthorized_twice_fails() {
 
     assert_eq!(error.status().map(|status| status.as_u16()), Some(401));
     assert_eq!(auth.invalidations(), 1);
-    let shown = format!("{error} {error:?} {}", error.hint().unwrap());
-    assert!(!shown.contains("token-1"), "{shown}");
-    assert!(!shown.contains("token-2"), "{shown}");
-    assert!(!shown.contains("management-token"), "{shown}");
+    let printed = format!("{error} {error:?} {}", error.hint().unwrap());
+    assert!(!printed.contains("token-1"), "{printed}");
+    assert!(!printed.contains("token-2"), "{printed}");
+    assert!(!printed.contains("management-token"), "{printed}");
 }
 
 #[tokio::test]
