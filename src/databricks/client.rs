@@ -24,15 +24,15 @@ use crate::auth::{AuthError, Authenticate};
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time limit of all the tries of one operation, as in the Databricks SDKs.
 pub const DEFAULT_RETRY_DEADLINE: Duration = Duration::from_secs(5 * 60);
-/// First wait between tries; each further wait doubles it.
+/// First wait between tries. Each further wait doubles it.
 pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(1);
-/// Longest wait between two tries, unless a `Retry-After` header requests more.
+/// Maximum wait between two tries, unless a `Retry-After` header requests more.
 pub const DEFAULT_RETRY_MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// Settings of a [`Client`].
 #[derive(Clone)]
 pub struct ClientConfig {
-    /// Workspace URL or accounts console URL; checked by [`validate_host`].
+    /// Workspace URL or accounts console URL, checked by [`validate_host`].
     pub host: Url,
     pub scope: Scope,
     pub auth: Arc<dyn Authenticate>,
@@ -232,6 +232,8 @@ impl Client {
         Ok(())
     }
 
+    /// Deletes a list. A 404 on a retry counts as success, because an earlier try may have
+    /// deleted the list before its response was lost.
     pub async fn delete(&self, list_id: &str) -> Result<(), ApiError> {
         let call = self.call(Method::DELETE, Some(list_id), None);
         self.execute(&call, Retry::UntilDeadline).await?;
@@ -318,6 +320,22 @@ impl Client {
                 self.config.auth.invalidate();
                 token_renewed = true;
                 continue;
+            }
+
+            // An earlier try of this delete may have removed the list before its response was
+            // lost, and the list is gone either way.
+            if call.method == Method::DELETE
+                && schedule.retries() > 0
+                && error.status() == Some(StatusCode::NOT_FOUND)
+            {
+                tracing::info!(
+                    path = call.url.path(),
+                    "the IP access list was already deleted when the delete was retried"
+                );
+                return Ok(Success {
+                    status: StatusCode::NOT_FOUND,
+                    body: Vec::new(),
+                });
             }
 
             if retry == Retry::Never || !error.is_retryable() {

@@ -648,6 +648,47 @@ async fn retry_503_then_success() {
 }
 
 #[tokio::test]
+async fn delete_retry_not_found_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(error_json(
+            json!("RESOURCE_DOES_NOT_EXIST"),
+            "Can't find an IP access list with id: 8e3b8c6a-4f0e-4a55-9d8c-2b7f3c1e9a01.",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = test_client(&server, Scope::Workspace);
+
+    client.delete(LIST_ID).await.unwrap();
+}
+
+#[tokio::test]
+async fn delete_first_not_found_fails() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(error_json(
+            json!("RESOURCE_DOES_NOT_EXIST"),
+            "Can't find an IP access list with id: 8e3b8c6a-4f0e-4a55-9d8c-2b7f3c1e9a01.",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = test_client(&server, Scope::Workspace);
+
+    let error = client.delete(LIST_ID).await.unwrap_err();
+
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(404));
+    assert!(error.hint().unwrap().contains("`--list-id`"));
+}
+
+#[tokio::test]
 async fn error_500_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
