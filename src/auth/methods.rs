@@ -184,15 +184,12 @@ impl Builder<'_> {
     }
 
     fn github_oidc(&self) -> Result<Prepared, AuthError> {
-        let (request_url, request_token, mut variables) = self.github_request()?;
+        let (request_url, request_token, variables) = self.github_request()?;
         let source = IdTokenSource::Github {
             request_url,
             request_token,
         };
-        let mut prepared = self.databricks_federation(source, Vec::new())?;
-        variables.append(&mut prepared.variables);
-        prepared.variables = variables;
-        Ok(prepared)
+        self.databricks_federation(source, variables)
     }
 
     /// Builds the token exchange at the Databricks token endpoint. A client ID selects
