@@ -80,19 +80,13 @@ pub fn prepare_with_partial(
         .auth_type
         .as_ref()
         .map(|found| found.source.clone());
-    tracing::info!(
-        method = method.name(),
-        chosen_by = forced_by.as_deref().unwrap_or("the default order"),
-        "authenticating to Databricks"
-    );
-
     let builder = Builder {
         settings: &settings,
         inputs,
         http,
         method,
     };
-    builder.build(forced_by).map_err(|error| {
+    let prepared = builder.build(forced_by).map_err(|error| {
         (
             error,
             Partial {
@@ -100,7 +94,14 @@ pub fn prepare_with_partial(
                 profile: settings.profile.clone(),
             },
         )
-    })
+    })?;
+    tracing::info!(
+        method = method.name(),
+        chosen_by = prepared.forced_by.as_deref().unwrap_or("the default order"),
+        from = %prepared.variables.join(", "),
+        "authenticating to Databricks"
+    );
+    Ok(prepared)
 }
 
 struct Builder<'a> {

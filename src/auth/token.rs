@@ -138,6 +138,8 @@ impl DatabricksEndpoint {
 }
 
 /// How a token is obtained.
+// A run holds one or two grants, so the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Grant {
     /// OAuth M2M: client credentials, sent in an HTTP Basic header, with scope `all-apis`.

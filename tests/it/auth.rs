@@ -95,11 +95,18 @@ async fn pat_token_lists_workspace() {
         .await;
     let (_home, env) = test_env(&[("DATABRICKS_TOKEN", "dapi-workspace-token")]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "pat");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -116,7 +123,10 @@ async fn pat_rejected_for_account() {
 
     for error in [error, unforced] {
         let message = error.to_string();
-        assert!(matches!(error, AuthError::PatForAccount { .. }), "{message}");
+        assert!(
+            matches!(error, AuthError::PatForAccount { .. }),
+            "{message}"
+        );
         assert!(message.starts_with(
             "the Databricks account API does not accept personal access tokens (DATABRICKS_TOKEN is set)"
         ));
@@ -143,20 +153,37 @@ async fn m2m_workspace_discovers_endpoint() {
     let databricks = FakeDatabricks::start().await;
     databricks.serve_discovery().await;
     databricks
-        .m2m_token("/oidc/v1/token", M2M_BASIC, token_response("m2m-access", 3600), 1)
+        .m2m_token(
+            "/oidc/v1/token",
+            M2M_BASIC,
+            token_response("m2m-access", 3600),
+            1,
+        )
         .await;
-    databricks.accept_list_with(WORKSPACE_LISTS, "m2m-access", &[]).await;
+    databricks
+        .accept_list_with(WORKSPACE_LISTS, "m2m-access", &[])
+        .await;
     let (_home, env) = test_env(&[
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "oauth-m2m");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -178,9 +205,17 @@ async fn m2m_account_endpoint() {
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), account()), reqwest::Client::new()).unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), account()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), &account_lists()).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), &account_lists()).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -188,14 +223,23 @@ async fn m2m_invalidate_fetches_new_token() {
     let databricks = FakeDatabricks::start().await;
     databricks.serve_discovery().await;
     databricks
-        .m2m_token("/oidc/v1/token", M2M_BASIC, token_response("m2m-access", 3600), 2)
+        .m2m_token(
+            "/oidc/v1/token",
+            M2M_BASIC,
+            token_response("m2m-access", 3600),
+            2,
+        )
         .await;
     let (_home, env) = test_env(&[
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     auth.headers().await.unwrap();
     auth.headers().await.unwrap();
@@ -211,14 +255,23 @@ async fn m2m_token_near_expiry_refreshed() {
     databricks.serve_discovery().await;
     // 40 seconds is inside the refresh margin, so each call needs a new token.
     databricks
-        .m2m_token("/oidc/v1/token", M2M_BASIC, token_response("short-lived", 40), 2)
+        .m2m_token(
+            "/oidc/v1/token",
+            M2M_BASIC,
+            token_response("short-lived", 40),
+            2,
+        )
         .await;
     let (_home, env) = test_env(&[
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     auth.headers().await.unwrap();
     auth.headers().await.unwrap();
@@ -229,14 +282,23 @@ async fn m2m_concurrent_calls_share_one_refresh() {
     let databricks = FakeDatabricks::start().await;
     databricks.serve_discovery().await;
     databricks
-        .m2m_token("/oidc/v1/token", M2M_BASIC, token_response("m2m-access", 3600), 1)
+        .m2m_token(
+            "/oidc/v1/token",
+            M2M_BASIC,
+            token_response("m2m-access", 3600),
+            1,
+        )
         .await;
     let (_home, env) = test_env(&[
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     let (first, second, third) = tokio::join!(auth.headers(), auth.headers(), auth.headers());
 
@@ -264,8 +326,12 @@ async fn m2m_rejected_secret_error() {
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     let message = auth.headers().await.unwrap_err().to_string();
 
@@ -289,10 +355,16 @@ fn encoded_token_url(databricks: &FakeDatabricks) -> String {
 fn github_env(github: &FakeGithubOidc, extra: &[(&str, &str)]) -> (TempDir, Env) {
     let mut pairs = vec![
         ("ACTIONS_ID_TOKEN_REQUEST_URL", github.request_url()),
-        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token".to_owned()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "gh-request-token".to_owned(),
+        ),
     ];
     pairs.extend(extra.iter().map(|(name, value)| (*name, value.to_string())));
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
     test_env(&pairs)
 }
 
@@ -302,7 +374,11 @@ async fn github_oidc_workspace_audience_is_token_endpoint() {
     let github = FakeGithubOidc::start().await;
     databricks.serve_discovery().await;
     github
-        .issue("gh-request-token", &encoded_token_url(&databricks), GITHUB_JWT)
+        .issue(
+            "gh-request-token",
+            &encoded_token_url(&databricks),
+            GITHUB_JWT,
+        )
         .await;
     databricks
         .token_exchange(
@@ -317,18 +393,27 @@ async fn github_oidc_workspace_audience_is_token_endpoint() {
         .await;
     let (_home, env) = github_env(&github, &[("DATABRICKS_CLIENT_ID", "sp-client-id")]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "github-oidc");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
 async fn github_oidc_account_audience_is_account_id() {
     let databricks = FakeDatabricks::start().await;
     let github = FakeGithubOidc::start().await;
-    github.issue("gh-request-token", ACCOUNT_ID, GITHUB_JWT).await;
+    github
+        .issue("gh-request-token", ACCOUNT_ID, GITHUB_JWT)
+        .await;
     databricks
         .token_exchange(
             &FakeDatabricks::account_token_path(ACCOUNT_ID),
@@ -342,9 +427,17 @@ async fn github_oidc_account_audience_is_account_id() {
         .await;
     let (_home, env) = github_env(&github, &[("DATABRICKS_CLIENT_ID", "sp-client-id")]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), account()), reqwest::Client::new()).unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), account()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), &account_lists()).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), &account_lists()).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -370,7 +463,12 @@ async fn github_oidc_audience_from_variable() {
         ],
     );
 
-    let auth = resolve(&env, &inputs(databricks.url(), account()), reqwest::Client::new()).unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), account()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     auth.headers().await.unwrap();
 }
@@ -394,8 +492,12 @@ async fn github_oidc_audience_from_host_metadata() {
         .await;
     let (_home, env) = github_env(&github, &[("DATABRICKS_CLIENT_ID", "sp-client-id")]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     auth.headers().await.unwrap();
 }
@@ -404,7 +506,9 @@ async fn github_oidc_audience_from_host_metadata() {
 async fn github_oidc_forced_without_client_is_account_wide() {
     let databricks = FakeDatabricks::start().await;
     let github = FakeGithubOidc::start().await;
-    github.issue("gh-request-token", ACCOUNT_ID, GITHUB_JWT).await;
+    github
+        .issue("gh-request-token", ACCOUNT_ID, GITHUB_JWT)
+        .await;
     databricks
         .token_exchange(
             &FakeDatabricks::account_token_path(ACCOUNT_ID),
@@ -415,7 +519,12 @@ async fn github_oidc_forced_without_client_is_account_wide() {
         .await;
     let (_home, env) = github_env(&github, &[("DATABRICKS_AUTH_TYPE", "github-oidc")]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), account()), reqwest::Client::new()).unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), account()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(
         auth.headers().await.unwrap()[0].1.expose(),
@@ -446,7 +555,9 @@ async fn github_oidc_without_permission_hint() {
 async fn github_oidc_policy_mismatch_hint() {
     let databricks = FakeDatabricks::start().await;
     let github = FakeGithubOidc::start().await;
-    github.issue("gh-request-token", ACCOUNT_ID, GITHUB_JWT).await;
+    github
+        .issue("gh-request-token", ACCOUNT_ID, GITHUB_JWT)
+        .await;
     databricks
         .token_exchange(
             &FakeDatabricks::account_token_path(ACCOUNT_ID),
@@ -459,7 +570,12 @@ async fn github_oidc_policy_mismatch_hint() {
         )
         .await;
     let (_home, env) = github_env(&github, &[("DATABRICKS_CLIENT_ID", "sp-client-id")]);
-    let auth = resolve(&env, &inputs(databricks.url(), account()), reqwest::Client::new()).unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), account()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     let message = auth.headers().await.unwrap_err().to_string();
 
@@ -467,7 +583,9 @@ async fn github_oidc_policy_mismatch_hint() {
         message.starts_with("github-oidc authentication failed: `"),
         "{message}"
     );
-    assert!(message.contains(&format!("/oidc/accounts/{ACCOUNT_ID}/v1/token` returned HTTP 401")));
+    assert!(message.contains(&format!(
+        "/oidc/accounts/{ACCOUNT_ID}/v1/token` returned HTTP 401"
+    )));
     assert!(message.contains(
         "(credentials from ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN, DATABRICKS_CLIENT_ID)"
     ));
@@ -496,10 +614,18 @@ async fn env_oidc_named_variable() {
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
     ]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), account()), reqwest::Client::new()).unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), account()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "env-oidc");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), &account_lists()).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), &account_lists()).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -520,25 +646,33 @@ async fn file_oidc_reads_token_file() {
     let folder = tempfile::tempdir().unwrap();
     let token_file = folder.path().join("token.jwt");
     std::fs::write(&token_file, "jwt-from-file\n").unwrap();
-    let (_home, env) = test_env(&[("DATABRICKS_OIDC_TOKEN_FILEPATH", token_file.to_str().unwrap())]);
+    let (_home, env) = test_env(&[(
+        "DATABRICKS_OIDC_TOKEN_FILEPATH",
+        token_file.to_str().unwrap(),
+    )]);
 
-    let auth = resolve(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "file-oidc");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
 async fn file_oidc_missing_file_error() {
-    let (_home, env) = test_env(&[("DATABRICKS_OIDC_TOKEN_FILEPATH", "/nonexistent/ipsync/token")]);
+    let (_home, env) = test_env(&[(
+        "DATABRICKS_OIDC_TOKEN_FILEPATH",
+        "/nonexistent/ipsync/token",
+    )]);
     let host = Url::parse("http://127.0.0.1:9").unwrap();
-    let auth = resolve(
-        &env,
-        &inputs(host, account()),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let auth = resolve(&env, &inputs(host, account()), reqwest::Client::new()).unwrap();
 
     let message = auth.headers().await.unwrap_err().to_string();
 
@@ -548,7 +682,11 @@ async fn file_oidc_missing_file_error() {
     );
 }
 
-fn azure_inputs(databricks: &FakeDatabricks, scope: Scope, entra: Option<&FakeEntra>) -> AuthInputs {
+fn azure_inputs(
+    databricks: &FakeDatabricks,
+    scope: Scope,
+    entra: Option<&FakeEntra>,
+) -> AuthInputs {
     let mut inputs = inputs(databricks.url(), scope);
     if let Some(entra) = entra {
         inputs.endpoints.azure_login_public = entra.login_url();
@@ -582,7 +720,10 @@ async fn azure_client_secret_sends_management_token() {
         .accept_list_with(
             WORKSPACE_LISTS,
             "entra-databricks-access",
-            &[("x-databricks-azure-sp-management-token", "entra-management-access")],
+            &[(
+                "x-databricks-azure-sp-management-token",
+                "entra-management-access",
+            )],
         )
         .await;
     let (_home, env) = test_env(&[
@@ -600,7 +741,10 @@ async fn azure_client_secret_sends_management_token() {
     .unwrap();
 
     assert_eq!(auth.method(), "azure-client-secret");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -631,7 +775,10 @@ async fn azure_client_secret_usgov_login() {
             "gov-access",
             &[
                 ("x-databricks-azure-sp-management-token", "gov-management"),
-                ("x-databricks-azure-workspace-resource-id", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Databricks/workspaces/w"),
+                (
+                    "x-databricks-azure-workspace-resource-id",
+                    "/subscriptions/s/resourceGroups/r/providers/Microsoft.Databricks/workspaces/w",
+                ),
             ],
         )
         .await;
@@ -650,7 +797,10 @@ async fn azure_client_secret_usgov_login() {
 
     let auth = resolve(&env, &inputs, reqwest::Client::new()).unwrap();
 
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -704,7 +854,11 @@ async fn github_oidc_azure_assertion() {
     let entra = FakeEntra::start().await;
     let github = FakeGithubOidc::start().await;
     github
-        .issue("gh-request-token", "api%3A%2F%2FAzureADTokenExchange", GITHUB_JWT)
+        .issue(
+            "gh-request-token",
+            "api%3A%2F%2FAzureADTokenExchange",
+            GITHUB_JWT,
+        )
         .await;
     entra
         .client_assertion(
@@ -735,7 +889,10 @@ async fn github_oidc_azure_assertion() {
     .unwrap();
 
     assert_eq!(auth.method(), "github-oidc-azure");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -744,7 +901,11 @@ async fn github_oidc_azure_no_federated_record_hint() {
     let entra = FakeEntra::start().await;
     let github = FakeGithubOidc::start().await;
     github
-        .issue("gh-request-token", "api%3A%2F%2FAzureADTokenExchange", GITHUB_JWT)
+        .issue(
+            "gh-request-token",
+            "api%3A%2F%2FAzureADTokenExchange",
+            GITHUB_JWT,
+        )
         .await;
     entra
         .client_assertion(
@@ -775,7 +936,10 @@ async fn github_oidc_azure_no_federated_record_hint() {
 
     let message = auth.headers().await.unwrap_err().to_string();
 
-    assert!(message.contains("returned HTTP 400: invalid_request: AADSTS70021"), "{message}");
+    assert!(
+        message.contains("returned HTTP 400: invalid_request: AADSTS70021"),
+        "{message}"
+    );
     assert!(message.contains(
         "hint: no federated credential of the Entra application (ARM_CLIENT_ID) matches the GitHub token"
     ));
@@ -802,7 +966,10 @@ async fn azure_msi_user_assigned() {
         .accept_list_with(
             WORKSPACE_LISTS,
             "msi-databricks-access",
-            &[("x-databricks-azure-sp-management-token", "msi-management-access")],
+            &[(
+                "x-databricks-azure-sp-management-token",
+                "msi-management-access",
+            )],
         )
         .await;
     let (_home, env) = test_env(&[
@@ -816,12 +983,18 @@ async fn azure_msi_user_assigned() {
     let auth = resolve(&env, &inputs, reqwest::Client::new()).unwrap();
 
     assert_eq!(auth.method(), "azure-msi");
-    assert_eq!(list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[tokio::test]
 async fn azure_msi_unreachable_hint() {
-    let (_home, env) = test_env(&[("ARM_USE_MSI", "true"), ("DATABRICKS_AUTH_TYPE", "azure-msi")]);
+    let (_home, env) = test_env(&[
+        ("ARM_USE_MSI", "true"),
+        ("DATABRICKS_AUTH_TYPE", "azure-msi"),
+    ]);
     // Port 9 (discard) on loopback has no listener, so the connection is refused.
     let auth = resolve(
         &env,
@@ -850,9 +1023,18 @@ fn endpoints_overridden_by_variables() {
 
     let endpoints = AuthEndpoints::from_env(&env).unwrap();
 
-    assert_eq!(endpoints.azure_login_public.as_str(), "http://127.0.0.1:1/login/");
-    assert_eq!(endpoints.azure_login_usgov.as_str(), "http://127.0.0.1:1/login/");
-    assert_eq!(endpoints.azure_login_china.as_str(), "http://127.0.0.1:1/login/");
+    assert_eq!(
+        endpoints.azure_login_public.as_str(),
+        "http://127.0.0.1:1/login/"
+    );
+    assert_eq!(
+        endpoints.azure_login_usgov.as_str(),
+        "http://127.0.0.1:1/login/"
+    );
+    assert_eq!(
+        endpoints.azure_login_china.as_str(),
+        "http://127.0.0.1:1/login/"
+    );
     assert_eq!(endpoints.azure_metadata.as_str(), "http://127.0.0.1:2/");
 }
 
@@ -860,9 +1042,18 @@ fn endpoints_overridden_by_variables() {
 fn endpoints_defaults() {
     let endpoints = AuthEndpoints::default();
 
-    assert_eq!(endpoints.azure_login_public.as_str(), "https://login.microsoftonline.com/");
-    assert_eq!(endpoints.azure_login_usgov.as_str(), "https://login.microsoftonline.us/");
-    assert_eq!(endpoints.azure_login_china.as_str(), "https://login.chinacloudapi.cn/");
+    assert_eq!(
+        endpoints.azure_login_public.as_str(),
+        "https://login.microsoftonline.com/"
+    );
+    assert_eq!(
+        endpoints.azure_login_usgov.as_str(),
+        "https://login.microsoftonline.us/"
+    );
+    assert_eq!(
+        endpoints.azure_login_china.as_str(),
+        "https://login.chinacloudapi.cn/"
+    );
     assert_eq!(endpoints.azure_metadata.as_str(), "http://169.254.169.254/");
 }
 
@@ -870,9 +1061,13 @@ fn endpoints_defaults() {
 
 fn chosen(pairs: &[(&str, &str)], host: &str, scope: Scope) -> Result<&'static str, String> {
     let (_home, env) = test_env(pairs);
-    resolve(&env, &inputs(Url::parse(host).unwrap(), scope), reqwest::Client::new())
-        .map(|auth| auth.method())
-        .map_err(|error| error.to_string())
+    resolve(
+        &env,
+        &inputs(Url::parse(host).unwrap(), scope),
+        reqwest::Client::new(),
+    )
+    .map(|auth| auth.method())
+    .map_err(|error| error.to_string())
 }
 
 const AZURE_HOST: &str = "https://adb-1234567890123456.7.azuredatabricks.net";
@@ -884,7 +1079,10 @@ fn precedence_default_order() {
         ("DATABRICKS_TOKEN", "t"),
         ("DATABRICKS_CLIENT_ID", "c"),
         ("DATABRICKS_CLIENT_SECRET", "s"),
-        ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/idtoken?api-version=2.0"),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "http://127.0.0.1:9/idtoken?api-version=2.0",
+        ),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "r"),
         ("DATABRICKS_OIDC_TOKEN", "j"),
         ("DATABRICKS_OIDC_TOKEN_FILEPATH", "/tmp/none"),
@@ -924,7 +1122,11 @@ fn precedence_default_order() {
             .filter(|(name, _)| !removed.contains(name))
             .collect();
 
-        assert_eq!(chosen(&pairs, AZURE_HOST, Scope::Workspace), Ok(method), "removed {removed:?}");
+        assert_eq!(
+            chosen(&pairs, AZURE_HOST, Scope::Workspace),
+            Ok(method),
+            "removed {removed:?}"
+        );
     }
 }
 
@@ -938,19 +1140,28 @@ fn precedence_auth_type_forces_method() {
         ("DATABRICKS_AUTH_TYPE", "azure-client-secret"),
     ];
 
-    assert_eq!(chosen(&pairs, AWS_HOST, Scope::Workspace), Ok("azure-client-secret"));
+    assert_eq!(
+        chosen(&pairs, AWS_HOST, Scope::Workspace),
+        Ok("azure-client-secret")
+    );
 }
 
 #[test]
 fn precedence_unknown_auth_type_lists_valid() {
-    let error = chosen(&[("DATABRICKS_AUTH_TYPE", "oauth")], AWS_HOST, Scope::Workspace);
+    let error = chosen(
+        &[("DATABRICKS_AUTH_TYPE", "oauth")],
+        AWS_HOST,
+        Scope::Workspace,
+    );
 
     assert_eq!(
         error,
-        Err("unknown authentication method `oauth` in DATABRICKS_AUTH_TYPE: expected one of \
+        Err(
+            "unknown authentication method `oauth` in DATABRICKS_AUTH_TYPE: expected one of \
              pat, oauth-m2m, github-oidc, env-oidc, file-oidc, github-oidc-azure, azure-msi, \
              azure-client-secret"
-            .to_owned())
+                .to_owned()
+        )
     );
 }
 
@@ -964,7 +1175,10 @@ fn precedence_azure_skipped_on_aws_host() {
 
     let error = chosen(&pairs, AWS_HOST, Scope::Workspace).unwrap_err();
 
-    assert!(error.starts_with("no Databricks credentials found: "), "{error}");
+    assert!(
+        error.starts_with("no Databricks credentials found: "),
+        "{error}"
+    );
     assert!(error.contains(
         "skipped `azure-client-secret` (its variables are set, but `dbc-1234.cloud.databricks.com` \
          is not an Azure Databricks host; set DATABRICKS_CLOUD=azure or \
@@ -988,7 +1202,10 @@ fn precedence_nothing_set_error() {
 #[test]
 fn precedence_forced_missing_variables() {
     let error = chosen(
-        &[("DATABRICKS_AUTH_TYPE", "oauth-m2m"), ("DATABRICKS_CLIENT_ID", "c")],
+        &[
+            ("DATABRICKS_AUTH_TYPE", "oauth-m2m"),
+            ("DATABRICKS_CLIENT_ID", "c"),
+        ],
         AWS_HOST,
         Scope::Workspace,
     );
@@ -1012,13 +1229,9 @@ fn precedence_invalid_msi_bool() {
 // ---- profiles ---------------------------------------------------------------------------
 
 fn profile_env(config: &str, pairs: &[(&str, &str)]) -> (TempDir, Env) {
-    let (home, mut env) = test_env(pairs);
+    let (home, env) = test_env(pairs);
     std::fs::write(home.path().join(".databrickscfg"), config).unwrap();
-    (home, env_with_home(&mut env))
-}
-
-fn env_with_home(env: &mut Env) -> Env {
-    env.clone()
+    (home, env)
 }
 
 const CONFIG: &str = "\
@@ -1047,11 +1260,18 @@ async fn profile_default_supplies_token() {
     let config = CONFIG.replace("https://dbc-1234.cloud.databricks.com", host.as_str());
     let (_home, env) = profile_env(&config, &[]);
 
-    let auth = resolve(&env, &inputs(host.clone(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(host.clone(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "pat");
-    assert_eq!(list_status(auth.as_ref(), &host, WORKSPACE_LISTS).await, 200);
+    assert_eq!(
+        list_status(auth.as_ref(), &host, WORKSPACE_LISTS).await,
+        200
+    );
 }
 
 #[test]
@@ -1068,10 +1288,20 @@ fn profile_default_ignored_for_other_host() {
 
 #[test]
 fn profile_default_ignored_when_env_configures_auth() {
-    let (_home, env) = profile_env(CONFIG, &[("DATABRICKS_CLIENT_ID", "c"), ("DATABRICKS_CLIENT_SECRET", "s")]);
+    let (_home, env) = profile_env(
+        CONFIG,
+        &[
+            ("DATABRICKS_CLIENT_ID", "c"),
+            ("DATABRICKS_CLIENT_SECRET", "s"),
+        ],
+    );
 
-    let auth = resolve(&env, &inputs(Url::parse(AWS_HOST).unwrap(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(Url::parse(AWS_HOST).unwrap(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "oauth-m2m");
 }
@@ -1095,7 +1325,10 @@ async fn profile_named_env_overrides_fields() {
 
     let auth = resolve(&env, &inputs, reqwest::Client::new()).unwrap();
 
-    assert_eq!(auth.headers().await.unwrap()[0].1.expose(), "Bearer profile-access");
+    assert_eq!(
+        auth.headers().await.unwrap()[0].1.expose(),
+        "Bearer profile-access"
+    );
 }
 
 #[test]
@@ -1109,8 +1342,12 @@ fn profile_auth_type_forces_method() {
         ],
     );
 
-    let auth = resolve(&env, &inputs(Url::parse(AWS_HOST).unwrap(), Scope::Workspace), reqwest::Client::new())
-        .unwrap();
+    let auth = resolve(
+        &env,
+        &inputs(Url::parse(AWS_HOST).unwrap(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
 
     assert_eq!(auth.method(), "pat");
 }
@@ -1124,7 +1361,9 @@ fn profile_flag_missing_is_error() {
     let error = resolve_error(&env, &inputs);
 
     assert!(
-        error.to_string().starts_with("profile `staging` not found in `"),
+        error
+            .to_string()
+            .starts_with("profile `staging` not found in `"),
         "{error}"
     );
 }
@@ -1136,14 +1375,24 @@ async fn describe_reports_identity_and_endpoint() {
     let databricks = FakeDatabricks::start().await;
     databricks.serve_discovery().await;
     databricks
-        .m2m_token("/oidc/v1/token", M2M_BASIC, token_response("m2m-access", 3600), 1)
+        .m2m_token(
+            "/oidc/v1/token",
+            M2M_BASIC,
+            token_response("m2m-access", 3600),
+            1,
+        )
         .await;
     let (_home, env) = test_env(&[
         ("DATABRICKS_CLIENT_ID", "sp-client-id"),
         ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
     ]);
 
-    let report = auth::describe(&env, &inputs(databricks.url(), Scope::Workspace), reqwest::Client::new()).await;
+    let report = auth::describe(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .await;
     let text = report
         .render_text()
         .replace(&databricks.server.uri(), "http://[fake]");
@@ -1173,10 +1422,12 @@ async fn describe_reports_failure() {
 
     assert_eq!(report.method.as_deref(), Some("github-oidc"));
     assert!(!report.token_obtained);
-    assert!(report
-        .error
-        .unwrap()
-        .starts_with("github-oidc authentication needs ACTIONS_ID_TOKEN_REQUEST_URL"));
+    assert!(
+        report
+            .error
+            .unwrap()
+            .starts_with("github-oidc authentication needs ACTIONS_ID_TOKEN_REQUEST_URL")
+    );
 }
 
 // ---- secrecy ----------------------------------------------------------------------------
@@ -1202,9 +1453,15 @@ const PLANTED: &str = "PLANTEDSECRET";
 fn planted_variables(github: &FakeGithubOidc, token_file: &str) -> Vec<(&'static str, String)> {
     vec![
         ("DATABRICKS_TOKEN", format!("{PLANTED}-pat")),
-        ("DATABRICKS_CLIENT_SECRET", format!("{PLANTED}-client-secret")),
+        (
+            "DATABRICKS_CLIENT_SECRET",
+            format!("{PLANTED}-client-secret"),
+        ),
         ("ARM_CLIENT_SECRET", format!("{PLANTED}-arm-secret")),
-        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", format!("{PLANTED}-request-token")),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            format!("{PLANTED}-request-token"),
+        ),
         ("DATABRICKS_OIDC_TOKEN", format!("{PLANTED}-oidc-token")),
         ("ACTIONS_ID_TOKEN_REQUEST_URL", github.request_url()),
         ("DATABRICKS_OIDC_TOKEN_FILEPATH", token_file.to_owned()),
@@ -1250,7 +1507,10 @@ async fn secrets_never_in_output() {
     ] {
         let mut pairs = planted_variables(&github, token_file.to_str().unwrap());
         pairs.push(("DATABRICKS_AUTH_TYPE", method.to_owned()));
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
         let (_home, env) = test_env(&pairs);
         let mut inputs = inputs(databricks.url(), Scope::Workspace);
         inputs.endpoints.azure_login_public = entra.login_url();
@@ -1263,10 +1523,55 @@ async fn secrets_never_in_output() {
             output.push_str(&format!("{:?}", auth.headers().await));
         }
         let error = resolve(&env, &inputs, reqwest::Client::new()).err();
-        output.push_str(&format!("{error:?} {}", error.as_ref().map(ToString::to_string).unwrap_or_default()));
+        output.push_str(&format!(
+            "{error:?} {}",
+            error.as_ref().map(ToString::to_string).unwrap_or_default()
+        ));
     }
-    let (_home, env) = test_env(&[("DATABRICKS_AUTH_TYPE", "pat"), ("DATABRICKS_TOKEN", "PLANTEDSECRET-account")]);
+    let (_home, env) = test_env(&[
+        ("DATABRICKS_AUTH_TYPE", "pat"),
+        ("DATABRICKS_TOKEN", "PLANTEDSECRET-account"),
+    ]);
     output.push_str(&resolve_error(&env, &inputs(databricks.url(), account())).to_string());
+
+    let config = format!(
+        "[DEFAULT]\nhost = {}\ntoken = {PLANTED}-profile-token\nclient_secret = {PLANTED}-profile-secret\nazure_client_secret = {PLANTED}-profile-arm\n",
+        databricks.url()
+    );
+    let (home, env) = test_env(&[]);
+    std::fs::write(home.path().join(".databrickscfg"), config).unwrap();
+    let report = auth::describe(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .await;
+    assert_eq!(report.method.as_deref(), Some("pat"));
+    output.push_str(&report.render_text());
+    output.push_str(&format!("{report:?}"));
+
+    // The planted values did reach the fakes, so the error paths above ran with them.
+    let mut sent = String::new();
+    for server in [
+        &databricks.server,
+        &github.server,
+        &entra.server,
+        &metadata.server,
+    ] {
+        for request in server.received_requests().await.unwrap_or_default() {
+            sent.push_str(&format!(
+                "{:?} {}",
+                request.headers,
+                String::from_utf8_lossy(&request.body)
+            ));
+        }
+    }
+    for planted in ["arm-secret", "request-token", "oidc-token", "file-token"] {
+        assert!(
+            sent.contains(&format!("{PLANTED}-{planted}")),
+            "{planted} was not sent"
+        );
+    }
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(output.contains("error"), "the scan must cover error output");
@@ -1279,4 +1584,66 @@ fn mask_command_for_planted_secret() {
     let commands = mask_commands(&Secret::new(format!("{PLANTED}%1")));
 
     assert_eq!(commands, vec![format!("::add-mask::{PLANTED}%251")]);
+}
+
+const MASK_CHILD_HOST: &str = "IPSYNC_TEST_MASK_CHILD_HOST";
+
+/// Resolves with GitHub Actions masking on, obtains a token, then prints a marker. It runs
+/// only as the child process of `masking_precedes_output`, which reads its stdout.
+#[tokio::test]
+#[ignore = "run as a child process by masking_precedes_output"]
+async fn masking_child() {
+    let host = Url::parse(&std::env::var(MASK_CHILD_HOST).unwrap()).unwrap();
+    let (_home, env) = test_env(&[
+        ("DATABRICKS_CLIENT_ID", "sp-client-id"),
+        ("DATABRICKS_CLIENT_SECRET", "m2m-secret"),
+        ("ARM_CLIENT_SECRET", "arm-100%-secret"),
+    ]);
+    let mut inputs = inputs(host, Scope::Workspace);
+    inputs.github_actions = true;
+
+    let auth = resolve(&env, &inputs, reqwest::Client::new()).unwrap();
+    auth.headers().await.unwrap();
+
+    println!("marker: after the token request");
+}
+
+#[tokio::test]
+async fn masking_precedes_output() {
+    let databricks = FakeDatabricks::start().await;
+    databricks.serve_discovery().await;
+    databricks
+        .m2m_token(
+            "/oidc/v1/token",
+            M2M_BASIC,
+            token_response("issued-access-token", 3600),
+            1,
+        )
+        .await;
+
+    let uri = databricks.server.uri();
+    // The child runs on a blocking thread, so the fake keeps serving on this runtime.
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "auth::masking_child", "--nocapture"])
+            .env(MASK_CHILD_HOST, uri)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+
+    assert!(output.status.success(), "{stdout}");
+    let marker = stdout.find("marker: after the token request").unwrap();
+    for mask in [
+        "::add-mask::m2m-secret\n",
+        "::add-mask::arm-100%25-secret\n",
+        "::add-mask::issued-access-token\n",
+    ] {
+        let position = stdout
+            .find(mask)
+            .unwrap_or_else(|| panic!("{mask:?} missing: {stdout}"));
+        assert!(position < marker, "{mask:?} printed after other output");
+    }
 }

@@ -84,7 +84,12 @@ impl FakeDatabricks {
 
     /// Answers `GET {collection_path}` with an empty list for `Authorization: Bearer {token}`
     /// (and every extra header given), and 401 for anything else.
-    pub async fn accept_list_with(&self, collection_path: &str, token: &str, extra: &[(&str, &str)]) {
+    pub async fn accept_list_with(
+        &self,
+        collection_path: &str,
+        token: &str,
+        extra: &[(&str, &str)],
+    ) {
         let mut accepted = Mock::given(method("GET"))
             .and(path(collection_path))
             .and(header("authorization", format!("Bearer {token}").as_str()));
@@ -134,12 +139,21 @@ impl FakeDatabricks {
 
     /// OAuth M2M at `token_path`: `Authorization: {basic_header}` (the literal Basic header),
     /// form `grant_type=client_credentials&scope=all-apis`. Expects `calls` requests.
-    pub async fn m2m_token(&self, token_path: &str, basic_header: &str, issue: ResponseTemplate, calls: u64) {
+    pub async fn m2m_token(
+        &self,
+        token_path: &str,
+        basic_header: &str,
+        issue: ResponseTemplate,
+        calls: u64,
+    ) {
         Mock::given(method("POST"))
             .and(path(token_path))
             .and(header("authorization", basic_header))
             .and(header("content-type", "application/x-www-form-urlencoded"))
-            .and(FormIs::new(&[("grant_type", "client_credentials"), ("scope", "all-apis")]))
+            .and(FormIs::new(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "all-apis"),
+            ]))
             .respond_with(issue)
             .expect(calls)
             .mount(&self.server)
@@ -156,7 +170,10 @@ impl FakeDatabricks {
         issue: ResponseTemplate,
     ) {
         let mut fields = vec![
-            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
             ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
             ("subject_token", subject_token),
             ("scope", "all-apis"),
@@ -196,8 +213,13 @@ impl FakeGithubOidc {
     pub async fn issue(&self, request_token: &str, encoded_audience: &str, jwt: &str) {
         Mock::given(method("GET"))
             .and(path("/idtoken"))
-            .and(header("authorization", format!("Bearer {request_token}").as_str()))
-            .and(RawQueryIs(format!("api-version=2.0&audience={encoded_audience}")))
+            .and(header(
+                "authorization",
+                format!("Bearer {request_token}").as_str(),
+            ))
+            .and(RawQueryIs(format!(
+                "api-version=2.0&audience={encoded_audience}"
+            )))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "count": jwt.len(),
                 "value": jwt,
