@@ -20,7 +20,7 @@ pub struct Prepared {
     pub method: Method,
     /// `DATABRICKS_AUTH_TYPE` (or the profile key) when the method was forced.
     pub forced_by: Option<String>,
-    /// Where each value the method uses came from.
+    /// The variable or profile key of each value the method uses.
     pub variables: Vec<String>,
     /// Non-secret facts about the identity, such as the client ID and tenant.
     pub identity: Vec<(String, String)>,

@@ -97,7 +97,7 @@ pub enum AuthError {
         expected: String,
     },
 
-    #[error("cannot read the OIDC token file `{path}`: {message}")]
+    #[error("failed to read the OIDC token file `{path}`: {message}")]
     OidcTokenFile { path: String, message: String },
 }
 
@@ -197,7 +197,7 @@ impl Authenticate for StaticToken {
     }
 }
 
-/// What authentication needs from the rest of the settings.
+/// The settings that authentication takes from the rest of the program.
 #[derive(Debug, Clone)]
 pub struct AuthInputs {
     /// The Databricks host: a workspace URL or an accounts console URL.
@@ -292,7 +292,8 @@ pub fn resolve(
     Ok(methods::prepare(env, inputs, http)?.authenticator)
 }
 
-/// Bearer tokens from a [`TokenCache`], plus the Azure management token where the SDKs send it.
+/// An authenticator that sends bearer tokens from a [`TokenCache`], plus the Azure management
+/// token where the SDKs send it.
 pub struct TokenAuthenticator {
     context: RequestContext,
     primary: TokenCache,
@@ -303,7 +304,8 @@ pub struct TokenAuthenticator {
 }
 
 impl TokenAuthenticator {
-    /// Names the token endpoint, once discovered when it is a workspace's.
+    /// Returns the token endpoint for reports. A workspace endpoint shows its discovery URL
+    /// until the first token request.
     pub fn token_endpoint(&self) -> String {
         self.primary.grant.describe_endpoint()
     }

@@ -107,7 +107,7 @@ pub fn load_profile(env: &Env, name: Option<&str>) -> Result<Option<Profile>, Au
         Err(error) => {
             return Err(AuthError::Profile {
                 path: path.display().to_string(),
-                message: format!("cannot read the file: {error}"),
+                message: format!("failed to read the file: {error}"),
             });
         }
     };

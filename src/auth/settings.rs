@@ -86,7 +86,7 @@ impl AzureCloud {
     /// China share one ID (Go SDK `common/environment/environments.go`).
     pub const DATABRICKS_RESOURCE: &'static str = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d";
 
-    /// The service management resource, whose token goes in `X-Databricks-Azure-SP-Management-Token`.
+    /// Returns the service management resource, whose token goes in `X-Databricks-Azure-SP-Management-Token`.
     pub fn management_resource(self) -> &'static str {
         match self {
             AzureCloud::Public => "https://management.core.windows.net/",

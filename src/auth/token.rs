@@ -1,11 +1,11 @@
 //! OAuth token requests for each method, and the cache that reuses a token until shortly
 //! before it expires.
 //!
-//! Requests follow the Databricks Go SDK: client credentials against the Databricks token
-//! endpoint (`config/auth_m2m.go`), the RFC 8693 token exchange for OIDC federation
-//! (`config/experimental/auth/oidc/tokensource.go`), the Entra ID v1 endpoint for Azure service
-//! principals (`config/auth_azure_client_secret.go`, `config/auth_azure_github_oidc.go`) and the
-//! Azure instance metadata service (`config/auth_azure_msi.go`).
+//! Requests follow the Databricks Go SDK. OAuth M2M sends client credentials to the Databricks
+//! token endpoint (`config/auth_m2m.go`). OIDC federation uses the RFC 8693 token exchange
+//! (`config/experimental/auth/oidc/tokensource.go`). Azure service principals use the Entra ID
+//! v1 endpoint (`config/auth_azure_client_secret.go`, `config/auth_azure_github_oidc.go`), and
+//! managed identities the Azure instance metadata service (`config/auth_azure_msi.go`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,7 +35,7 @@ const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:
 const ENTRA_FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub const DEFAULT_SCOPE: &str = "all-apis";
 
-/// An access token and the instant it expires, when the server said.
+/// An access token and the instant it expires, when the server stated one.
 #[derive(Debug, Clone)]
 pub struct AccessToken {
     pub value: Secret,
@@ -43,14 +43,15 @@ pub struct AccessToken {
 }
 
 impl AccessToken {
-    /// A token with no stated expiry is reused until `invalidate` drops it.
+    /// Tells whether the token can still be sent. A token with no stated expiry is reused
+    /// until `invalidate` drops it.
     fn is_fresh(&self, now: Instant) -> bool {
         self.expires_at
             .is_none_or(|expires_at| now + REFRESH_MARGIN < expires_at)
     }
 }
 
-/// What every request needs to report a failure: the method and the variables it came from.
+/// The method and variables behind a token request, with the client that sends it.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub method: Method,
@@ -72,7 +73,7 @@ impl RequestContext {
     }
 }
 
-/// Where the JWT for an OIDC exchange comes from.
+/// The source of the JWT for an OIDC exchange.
 #[derive(Debug)]
 pub enum IdTokenSource {
     /// GitHub Actions' OIDC provider, at `ACTIONS_ID_TOKEN_REQUEST_URL`.
@@ -138,7 +139,7 @@ impl DatabricksEndpoint {
 }
 
 /// How a token is obtained.
-// A run holds one or two grants, so the size of the largest variant does not matter.
+// A run has one or two grants, so the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Grant {
@@ -621,7 +622,7 @@ fn parse_token_response(body: &str) -> Option<AccessToken> {
 }
 
 /// Copies the OAuth `error` / `error_description` (or Databricks' `error_code` / `message`)
-/// from an error body; a body that is not JSON is kept, cut to 300 characters.
+/// from an error body. A body that is not JSON is kept as the description, cut to 300 characters.
 fn read_error_fields(failure: &mut RequestFailure, body: &str) {
     match serde_json::from_str::<Value>(body) {
         Ok(json) => {
@@ -689,14 +690,15 @@ pub fn join(base: &Url, path: &str) -> Url {
     url
 }
 
-/// A URL for messages: scheme, host, port and path, without the query, which may carry values.
+/// Formats a URL for messages: scheme, host, port and path, without the query, which may
+/// carry values.
 pub fn display_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_password(None);
-    let _ = shown.set_username("");
-    shown.to_string()
+    let mut sanitized = url.clone();
+    sanitized.set_query(None);
+    sanitized.set_fragment(None);
+    let _ = sanitized.set_password(None);
+    let _ = sanitized.set_username("");
+    sanitized.to_string()
 }
 
 /// Like [`display_url`], for text that may not parse as a URL: everything from `?` is dropped.
@@ -713,7 +715,8 @@ mod tests {
         let token = parse_token_response(r#"{"access_token":"a","expires_in":3600}"#).unwrap();
 
         let left = token.expires_at.unwrap() - Instant::now();
-        assert!(left > Duration::from_secs(3590) && left <= Duration::from_secs(3600));
+        assert!(left > Duration::from_secs(3590));
+        assert!(left <= Duration::from_secs(3600));
     }
 
     #[test]
@@ -727,7 +730,8 @@ mod tests {
         let token = parse_token_response(&body).unwrap();
 
         let left = token.expires_at.unwrap() - Instant::now();
-        assert!(left > Duration::from_secs(590) && left <= Duration::from_secs(600));
+        assert!(left > Duration::from_secs(590));
+        assert!(left <= Duration::from_secs(600));
     }
 
     #[test]

@@ -31,7 +31,7 @@ fn account_lists() -> String {
     format!("/api/2.0/accounts/{ACCOUNT_ID}/ip-access-lists")
 }
 
-/// An environment with `HOME` at an empty folder, so no real `~/.databrickscfg` is read.
+/// Builds an environment with `HOME` at an empty folder, so no real `~/.databrickscfg` is read.
 fn test_env(pairs: &[(&str, &str)]) -> (TempDir, Env) {
     let home = tempfile::tempdir().unwrap();
     let mut env = Env::from_pairs(pairs.iter().copied());
@@ -39,7 +39,7 @@ fn test_env(pairs: &[(&str, &str)]) -> (TempDir, Env) {
     (home, env)
 }
 
-/// Endpoints that no test reaches unless it replaces them: the discard port on loopback.
+/// Returns endpoints that no test reaches unless it replaces them: the discard port on loopback.
 fn loopback_endpoints() -> AuthEndpoints {
     let unused = Url::parse("http://127.0.0.1:9/").unwrap();
     AuthEndpoints {
@@ -677,7 +677,7 @@ async fn file_oidc_missing_file_error() {
     let message = auth.headers().await.unwrap_err().to_string();
 
     assert!(
-        message.starts_with("cannot read the OIDC token file `/nonexistent/ipsync/token`: "),
+        message.starts_with("failed to read the OIDC token file `/nonexistent/ipsync/token`: "),
         "{message}"
     );
 }
@@ -1449,7 +1449,7 @@ impl std::io::Write for Captured {
 
 const PLANTED: &str = "PLANTEDSECRET";
 
-/// Every secret-bearing variable, each with a recognisable value.
+/// Lists every secret-bearing variable, each with a recognisable value.
 fn planted_variables(github: &FakeGithubOidc, token_file: &str) -> Vec<(&'static str, String)> {
     vec![
         ("DATABRICKS_TOKEN", format!("{PLANTED}-pat")),

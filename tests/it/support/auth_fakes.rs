@@ -1,6 +1,6 @@
 //! Local fakes of the endpoints that authentication talks to: Databricks (list endpoint, OAuth
 //! discovery, token endpoints), GitHub Actions' OIDC provider, Entra ID and the Azure instance
-//! metadata service. Each fake answers only a request that matches exactly (form fields,
+//! metadata service. Each fake responds only to a request that matches exactly (form fields,
 //! headers, audience, Basic credentials); anything else gets wiremock's 404, so a test fails
 //! when the request differs.
 
@@ -48,7 +48,7 @@ impl Match for RawQueryIs {
     }
 }
 
-/// A token endpoint response in the Databricks / Entra shape, with `expires_in` seconds.
+/// Builds a token endpoint response in the Databricks / Entra shape, with `expires_in` seconds.
 pub fn token_response(access_token: &str, expires_in: u64) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "access_token": access_token,
@@ -73,7 +73,7 @@ impl FakeDatabricks {
         Url::parse(&self.server.uri()).unwrap()
     }
 
-    /// The workspace token endpoint that [`Self::serve_discovery`] advertises.
+    /// Returns the workspace token endpoint that [`Self::serve_discovery`] advertises.
     pub fn workspace_token_url(&self) -> String {
         format!("{}/oidc/v1/token", self.server.uri())
     }
@@ -82,7 +82,7 @@ impl FakeDatabricks {
         format!("/oidc/accounts/{account_id}/v1/token")
     }
 
-    /// Answers `GET {collection_path}` with an empty list for `Authorization: Bearer {token}`
+    /// Serves `GET {collection_path}` with an empty list for `Authorization: Bearer {token}`
     /// (and every extra header given), and 401 for anything else.
     pub async fn accept_list_with(
         &self,
@@ -203,7 +203,7 @@ impl FakeGithubOidc {
         }
     }
 
-    /// The value for `ACTIONS_ID_TOKEN_REQUEST_URL`; like GitHub's, it already has a query.
+    /// Returns the value for `ACTIONS_ID_TOKEN_REQUEST_URL`. Like GitHub's, it already has a query.
     pub fn request_url(&self) -> String {
         format!("{}/idtoken?api-version=2.0", self.server.uri())
     }
@@ -242,7 +242,7 @@ impl FakeEntra {
         }
     }
 
-    /// The login base, with a trailing slash as the real ones have.
+    /// Returns the login base, with a trailing slash as the real ones have.
     pub fn login_url(&self) -> Url {
         Url::parse(&format!("{}/", self.server.uri())).unwrap()
     }
