@@ -110,6 +110,27 @@ async fn pat_token_lists_workspace() {
 }
 
 #[tokio::test]
+async fn fake_list_rejects_other_token() {
+    let databricks = FakeDatabricks::start().await;
+    databricks
+        .accept_list_with(WORKSPACE_LISTS, "dapi-workspace-token", &[])
+        .await;
+    let (_home, env) = test_env(&[("DATABRICKS_TOKEN", "dapi-other-token")]);
+
+    let auth = resolve(
+        &env,
+        &inputs(databricks.url(), Scope::Workspace),
+        reqwest::Client::new(),
+    )
+    .unwrap();
+
+    assert_eq!(
+        list_status(auth.as_ref(), &databricks.url(), WORKSPACE_LISTS).await,
+        401
+    );
+}
+
+#[tokio::test]
 async fn pat_rejected_for_account() {
     let (_home, env) = test_env(&[
         ("DATABRICKS_TOKEN", "dapi-workspace-token"),
