@@ -21,8 +21,8 @@ use crate::secret::Secret;
 
 pub use mask::{add_mask, enable_masking, mask_commands, masking_enabled};
 pub use profile::{Profile, config_file_path, load_profile};
-pub use report::{AuthReport, describe};
-pub use settings::{AuthSettings, AzureCloud, Method};
+pub use report::{AuthReport, IdentityField, describe};
+pub use settings::{AuthSettings, AzureCloud, Method, Sourced};
 pub use token::REFRESH_MARGIN;
 
 use token::{RequestContext, TokenCache};
