@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod auth_fakes;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Output;
