@@ -1,6 +1,5 @@
 //! Resolving the target list and the source ranges from flags, the environment and profiles.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -30,6 +29,23 @@ pub struct Target {
 /// Flags win over environment variables (clap reads those), which win over the
 /// Databricks configuration profile.
 pub async fn connect(context: &Context, args: &TargetArgs, default_label: &str) -> Result<Target> {
+    let (host, scope) = resolve_host_and_scope(context, args)?;
+
+    let inputs = auth_inputs(context, args, &host, &scope)?;
+    let credentials = auth::resolve(&context.env, &inputs, auth_http_client()?)?;
+    let client = Client::new(ClientConfig::new(host.clone(), scope.clone(), credentials))?;
+
+    Ok(Target {
+        client,
+        host,
+        scope,
+        label: args.list_label.clone().unwrap_or_else(|| default_label.to_owned()),
+        list_id: args.list_id.clone(),
+    })
+}
+
+/// Resolves the host and the API scope from flags, the environment and the profile.
+fn resolve_host_and_scope(context: &Context, args: &TargetArgs) -> Result<(Url, Scope)> {
     let profile = auth::load_profile(&context.env, args.profile.as_deref())?;
     let host_text = args
         .host
@@ -46,21 +62,7 @@ pub async fn connect(context: &Context, args: &TargetArgs, default_label: &str) 
         ScopeChoice::Workspace => ScopeKind::Workspace,
     });
     let scope = databricks::infer_scope(&host, account_id.as_deref(), forced)?;
-
-    let credentials = auth::resolve(
-        &context.env,
-        &auth::AuthInputs::new(host.clone(), scope.clone(), args.profile.clone(), &context.env),
-    )
-    .await?;
-    let client = Client::new(ClientConfig::new(host.clone(), scope.clone(), credentials))?;
-
-    Ok(Target {
-        client,
-        host,
-        scope,
-        label: args.list_label.clone().unwrap_or_else(|| default_label.to_owned()),
-        list_id: args.list_id.clone(),
-    })
+    Ok((host, scope))
 }
 
 /// Builds the source specification from `--service-tags-file`, `--service-tags-url` or page discovery.
@@ -138,14 +140,33 @@ pub fn parse_include(values: &[String]) -> Result<Vec<Ipv4Prefix>> {
     Ok(include)
 }
 
+fn auth_inputs(context: &Context, args: &TargetArgs, host: &Url, scope: &Scope) -> Result<auth::AuthInputs> {
+    Ok(auth::AuthInputs {
+        host: host.clone(),
+        scope: scope.clone(),
+        profile: args.profile.clone(),
+        endpoints: auth::AuthEndpoints::from_env(&context.env)?,
+        github_actions: context.env.get("GITHUB_ACTIONS") == Some("true"),
+    })
+}
+
+/// The HTTP client for token endpoints: no redirects, so credentials never follow one to another host.
+fn auth_http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("ipsync/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("failed to build the HTTP client for token requests")
+}
+
 /// `ipsync auth`: shows the method and identity that would be used, and tries to get a token.
 pub async fn describe_auth(context: &Context, args: AuthArgs) -> Result<Status> {
-    let target = connect(context, &args.target, "").await;
-    let _ = Arc::new(());
-    match target {
-        Ok(_) => Ok(Status::Success),
-        Err(error) => Err(error),
-    }
+    let (host, scope) = resolve_host_and_scope(context, &args.target)?;
+    let inputs = auth_inputs(context, &args.target, &host, &scope)?;
+    let report = auth::describe(&context.env, &inputs, auth_http_client()?).await;
+    print!("{}", report.render_text());
+    Ok(Status::Success)
 }
 
 #[cfg(test)]
