@@ -6,3 +6,4 @@ pub mod databricks;
 pub mod env;
 pub mod prefix;
 pub mod secret;
+pub mod service_tags;

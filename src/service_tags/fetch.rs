@@ -1,0 +1,311 @@
+//! Getting the bytes of a service tags file: from a local file, from a URL, or
+//! by finding the newest file linked from Microsoft's Download Center page.
+//!
+//! The Download Center page (for example
+//! <https://www.microsoft.com/en-us/download/details.aspx?id=56519>) has changed
+//! layout several times: the link has been a plain `<a href>`, and in 2025 the page
+//! carries it inside `window.__DLCDetails__={…}` script JSON with `\/` escapes. So
+//! discovery searches the whole body for `download.microsoft.com` links to
+//! `ServiceTags_<Cloud>_YYYYMMDD.json` instead of relying on one layout.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+use url::Url;
+
+use super::{Cloud, Selection, ServiceTagsFile, SourceError, SourceMeta, select};
+
+/// Largest body accepted from any URL. A 2025 Public file is 4.3 MB and grows
+/// about 10 % a year, so this leaves a wide margin while stopping a runaway stream.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The User-Agent sent with every request. Microsoft's edge has rejected some
+/// agents, for example any containing `Wget`, so this one reads like a browser
+/// and still names ipsync.
+pub const USER_AGENT: &str = concat!(
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) ",
+    "Chrome/131.0.0.0 Safari/537.36 ipsync/",
+    env!("CARGO_PKG_VERSION")
+);
+
+/// Where to get the service tags file from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A file on disk (`--service-tags-file`).
+    File(PathBuf),
+    /// The file's own URL (`--service-tags-url`).
+    Url(Url),
+    /// A Download Center page that links the file (the default, `--download-page-url`).
+    DownloadPage(Url),
+}
+
+impl SourceSpec {
+    /// Page discovery on the cloud's own Download Center page.
+    pub fn default_for(cloud: Cloud) -> Self {
+        SourceSpec::DownloadPage(cloud.download_page_url())
+    }
+}
+
+/// Builds the HTTP client for Microsoft's servers: a browser-like User-Agent,
+/// gzip, and `timeout` for each whole request.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, SourceError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(30)))
+        .build()
+        .map_err(SourceError::HttpClient)
+}
+
+/// Fetches service tags sources with one HTTP client and its settings.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    download_base_override: Option<Url>,
+    max_body_bytes: u64,
+}
+
+/// The bytes of a service tags file and where they came from.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub meta: SourceMeta,
+}
+
+impl Fetcher {
+    pub fn new(client: reqwest::Client) -> Self {
+        Self {
+            client,
+            download_base_override: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Sends requests for links found on a download page to `base` instead of the
+    /// link's own scheme, host and port, keeping the link's path. Tests and mirrors
+    /// use it; `None` (the default) uses the links as found.
+    pub fn with_download_base_override(mut self, base: Option<Url>) -> Self {
+        self.download_base_override = base;
+        self
+    }
+
+    /// Sets the largest body accepted from a URL, in bytes.
+    pub fn with_max_body_bytes(mut self, limit: u64) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Gets the bytes that `spec` names. For a download page, fetches the page,
+    /// picks the newest linked file of `cloud` and downloads it.
+    pub async fn fetch(&self, spec: &SourceSpec, cloud: Cloud) -> Result<Fetched, SourceError> {
+        match spec {
+            SourceSpec::File(path) => read_file(path).await,
+            SourceSpec::Url(url) => self.download(url).await,
+            SourceSpec::DownloadPage(page) => {
+                let link = self.discover(page, cloud).await?;
+                self.download(&link).await
+            }
+        }
+    }
+
+    /// Finds the newest file of `cloud` linked from `page` and returns the URL to
+    /// download it from, with the base override applied.
+    pub async fn discover(&self, page: &Url, cloud: Cloud) -> Result<Url, SourceError> {
+        tracing::info!(page = %display_url(page), "looking for the newest service tags file on the download page");
+        let body = self.get_bytes(page).await?;
+        let body = String::from_utf8_lossy(&body);
+
+        let links = find_download_links(&body, cloud);
+        let Some(newest) = links.first() else {
+            return Err(SourceError::NoDownloadLink {
+                page: display_url(page),
+                file_word: cloud.file_word(),
+            });
+        };
+        tracing::info!(
+            url = %newest.url,
+            date = %newest.date,
+            links_found = links.len(),
+            "found the newest service tags file"
+        );
+
+        let Some(base) = &self.download_base_override else {
+            return Ok(newest.url.clone());
+        };
+        let rebased = rebase_download_url(&newest.url, base);
+        tracing::info!(url = %display_url(&rebased), "downloading from the overridden download base");
+        Ok(rebased)
+    }
+
+    async fn download(&self, url: &Url) -> Result<Fetched, SourceError> {
+        let bytes = self.get_bytes(url).await?;
+        let meta = SourceMeta::for_url(url, &bytes);
+        Ok(Fetched { bytes, meta })
+    }
+
+    /// GETs `url`, failing on an error status or a body over the size limit.
+    async fn get_bytes(&self, url: &Url) -> Result<Vec<u8>, SourceError> {
+        let shown = display_url(url);
+        let request_failed = |error: reqwest::Error| SourceError::Request {
+            url: shown.clone(),
+            timed_out: error.is_timeout(),
+            error: error.without_url(),
+        };
+
+        tracing::info!(url = %shown, "downloading");
+        let mut response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(request_failed)?;
+
+        let status = response.status();
+        if !status.is_success() {
+            return Err(SourceError::HttpStatus {
+                url: shown,
+                status: status.as_u16(),
+            });
+        }
+        let too_large = || SourceError::BodyTooLarge {
+            url: shown.clone(),
+            limit: self.max_body_bytes,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_body_bytes)
+        {
+            return Err(too_large());
+        }
+
+        let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(request_failed)? {
+            if (bytes.len() + chunk.len()) as u64 > self.max_body_bytes {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+
+        tracing::info!(url = %shown, bytes = bytes.len(), "downloaded");
+        Ok(bytes)
+    }
+}
+
+async fn read_file(path: &Path) -> Result<Fetched, SourceError> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|error| SourceError::ReadFile {
+            path: path.to_owned(),
+            error,
+        })?;
+    tracing::info!(path = %path.display(), bytes = bytes.len(), "read service tags file");
+
+    let meta = SourceMeta::for_file(path, &bytes);
+    Ok(Fetched { bytes, meta })
+}
+
+/// Fetches the source, parses it once and selects `names`: the usual way in.
+pub async fn load(
+    spec: &SourceSpec,
+    cloud: Cloud,
+    names: &[String],
+    fetcher: &Fetcher,
+) -> Result<Selection, SourceError> {
+    let fetched = fetcher.fetch(spec, cloud).await?;
+    let file = ServiceTagsFile::parse(&fetched.bytes, &fetched.meta)?;
+    let selection = select(&file, &fetched.meta, cloud, names)?;
+
+    for tag in &selection.tags {
+        tracing::info!(
+            tag = %tag.name,
+            change_number = tag.change_number,
+            ipv4 = tag.ipv4.len(),
+            ipv6_dropped = tag.ipv6_dropped.len(),
+            "selected service tag"
+        );
+        if !tag.host_bits_cleared.is_empty() {
+            tracing::warn!(
+                tag = %tag.name,
+                entries = ?tag.host_bits_cleared,
+                "service tag has prefixes with host bits set; using their networks"
+            );
+        }
+    }
+    Ok(selection)
+}
+
+/// A link to a service tags file found on a download page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadLink {
+    pub url: Url,
+    /// The date in the file name, `YYYYMMDD`. It is a version label, often a few
+    /// days before the file appeared.
+    pub date: String,
+}
+
+/// Finds every `https://download.microsoft.com/download/…/ServiceTags_<Word>_YYYYMMDD.json`
+/// link of `cloud` anywhere in `page`, ignoring case and undoing JSON's `\/` and
+/// `\u002F` escapes. Returns each URL once, newest date first; links with the same
+/// date keep page order.
+pub fn find_download_links(page: &str, cloud: Cloud) -> Vec<DownloadLink> {
+    static PATTERNS: LazyLock<[Regex; 3]> = LazyLock::new(|| Cloud::ALL.map(link_pattern));
+    let pattern = &PATTERNS[Cloud::ALL
+        .iter()
+        .position(|known| *known == cloud)
+        .expect("every cloud is in Cloud::ALL")];
+
+    let unescaped = page
+        .replace("\\/", "/")
+        .replace("\\u002F", "/")
+        .replace("\\u002f", "/");
+
+    let mut links: Vec<DownloadLink> = Vec::new();
+    for found in pattern.captures_iter(&unescaped) {
+        let Ok(url) = Url::parse(&found[0]) else {
+            continue;
+        };
+        if links.iter().any(|link| link.url == url) {
+            continue;
+        }
+        links.push(DownloadLink {
+            url,
+            date: found[1].to_owned(),
+        });
+    }
+
+    // A stable sort keeps page order among links of the same date.
+    links.sort_by(|left, right| right.date.cmp(&left.date));
+    links
+}
+
+fn link_pattern(cloud: Cloud) -> Regex {
+    let pattern = format!(
+        r"(?i)https://download\.microsoft\.com/download/[0-9a-z/\-]+?/ServiceTags_{}_(\d{{8}})\.json",
+        cloud.file_word()
+    );
+    Regex::new(&pattern).expect("the link pattern is a valid regex")
+}
+
+/// Returns `link` with the scheme, host and port of `base`; the path of `base`, if
+/// any, goes before the link's path.
+pub fn rebase_download_url(link: &Url, base: &Url) -> Url {
+    let mut rebased = base.clone();
+    let path = format!("{}{}", base.path().trim_end_matches('/'), link.path());
+    rebased.set_path(&path);
+    rebased.set_query(link.query());
+    rebased.set_fragment(None);
+    rebased
+}
+
+/// Returns `url` as text without user name, password, query or fragment, so a
+/// signed URL's credentials never reach a log, an error or a committed file.
+pub(crate) fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}

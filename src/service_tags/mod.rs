@@ -1,0 +1,529 @@
+//! Microsoft's Azure service tags files: the model, tag selection, validation and
+//! the trimmed snapshot that the state folder keeps.
+//!
+//! Microsoft publishes one file per cloud each week (`ServiceTags_Public_YYYYMMDD.json`,
+//! about 4 MB and 95,000 prefixes in 2025), described at
+//! <https://learn.microsoft.com/azure/virtual-network/service-tags-overview>. The
+//! top-level `changeNumber` also moves without content changes and has been reused
+//! for different content, while a tag's own `properties.changeNumber` moves exactly
+//! when its prefixes change, so both are recorded. Getting the bytes lives in
+//! [`fetch`].
+
+mod cloud;
+mod error;
+pub mod fetch;
+mod summary;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use ipnet::Ipv6Net;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::prefix::{Ipv4Prefix, PrefixError};
+
+pub use cloud::{Cloud, InvalidCloud};
+pub use error::{MissingTag, SourceError};
+pub use fetch::{
+    DEFAULT_MAX_BODY_BYTES, DownloadLink, Fetched, Fetcher, SourceSpec, USER_AGENT,
+    find_download_links, http_client, load, rebase_download_url,
+};
+pub use summary::{TagSummary, TagsSummary, summarize};
+
+/// A parsed service tags file, borrowing its strings from the downloaded bytes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTagsFile<'a> {
+    pub change_number: u64,
+    #[serde(borrow)]
+    pub cloud: Cow<'a, str>,
+    #[serde(borrow)]
+    pub values: Vec<ServiceTag<'a>>,
+}
+
+/// One entry of `values`: a tag such as `AzureActiveDirectory` or `AzureCloud.westeurope`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceTag<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub properties: TagProperties<'a>,
+}
+
+/// A tag's `properties`, with the keys in the order Microsoft writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagProperties<'a> {
+    /// The tag's own change counter, which moves when its prefixes change.
+    pub change_number: u64,
+    /// Lowercase region code such as `westeurope`, or empty for a global tag.
+    #[serde(borrow)]
+    pub region: Cow<'a, str>,
+    pub region_id: u64,
+    #[serde(borrow)]
+    pub platform: Cow<'a, str>,
+    #[serde(borrow)]
+    pub system_service: Cow<'a, str>,
+    /// IPv4 and IPv6 CIDR blocks, as Microsoft wrote them.
+    #[serde(borrow)]
+    pub address_prefixes: Vec<Cow<'a, str>>,
+    /// Null for about half of the tags.
+    #[serde(borrow)]
+    pub network_features: Option<Vec<Cow<'a, str>>>,
+}
+
+impl TagProperties<'_> {
+    fn into_owned(self) -> TagProperties<'static> {
+        fn own(text: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(text.into_owned())
+        }
+
+        TagProperties {
+            change_number: self.change_number,
+            region: own(self.region),
+            region_id: self.region_id,
+            platform: own(self.platform),
+            system_service: own(self.system_service),
+            address_prefixes: self.address_prefixes.into_iter().map(own).collect(),
+            network_features: self
+                .network_features
+                .map(|features| features.into_iter().map(own).collect()),
+        }
+    }
+}
+
+/// Where a service tags file came from, for messages, the plan and the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceMeta {
+    /// The file name, such as `ServiceTags_Public_20251103.json`.
+    pub file_name: String,
+    /// The URL the bytes came from, without credentials or query; `None` for a local file.
+    pub url: Option<String>,
+    /// The local path the bytes came from; `None` for a download.
+    pub path: Option<PathBuf>,
+    /// Lowercase hex SHA-256 of the bytes as received.
+    pub sha256: String,
+}
+
+impl SourceMeta {
+    /// Describes bytes read from a local file.
+    pub fn for_file(path: &Path, bytes: &[u8]) -> Self {
+        let file_name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Self {
+            file_name,
+            url: None,
+            path: Some(path.to_owned()),
+            sha256: sha256_hex(bytes),
+        }
+    }
+
+    /// Describes bytes downloaded from `url`.
+    pub fn for_url(url: &url::Url, bytes: &[u8]) -> Self {
+        let file_name = url
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .filter(|segment| !segment.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| url.host_str().unwrap_or("download").to_owned());
+        Self {
+            file_name,
+            url: Some(fetch::display_url(url)),
+            path: None,
+            sha256: sha256_hex(bytes),
+        }
+    }
+
+    /// The URL or path, as messages name the source.
+    pub fn location(&self) -> String {
+        match (&self.url, &self.path) {
+            (Some(url), _) => url.clone(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => self.file_name.clone(),
+        }
+    }
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl<'a> ServiceTagsFile<'a> {
+    /// Parses a service tags file, telling an HTML page, a truncated download,
+    /// broken JSON and JSON of another shape apart.
+    pub fn parse(bytes: &'a [u8], meta: &SourceMeta) -> Result<Self, SourceError> {
+        // A file saved by some Windows tools starts with a UTF-8 byte order mark,
+        // which serde_json rejects; Microsoft's own files have none.
+        let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let location = meta.location();
+
+        if looks_like_html(json) {
+            return Err(SourceError::HtmlInsteadOfJson {
+                location,
+                title: html_title(json),
+            });
+        }
+
+        serde_json::from_slice(json).map_err(|error| {
+            use serde_json::error::Category;
+
+            match error.classify() {
+                Category::Eof => SourceError::TruncatedJson {
+                    location,
+                    bytes: bytes.len(),
+                },
+                Category::Data => SourceError::UnexpectedShape {
+                    location,
+                    line: error.line(),
+                    column: error.column(),
+                    detail: error_detail(&error),
+                },
+                Category::Syntax | Category::Io => SourceError::InvalidJson {
+                    location,
+                    line: error.line(),
+                    column: error.column(),
+                    detail: error_detail(&error),
+                },
+            }
+        })
+    }
+}
+
+/// The serde_json message without its trailing ` at line L column C`, which the
+/// error shows on its own.
+fn error_detail(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes[start..].starts_with(b"<")
+}
+
+fn html_title(bytes: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let lower = head.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let text_start = open + lower[open..].find('>')? + 1;
+    let text_end = text_start + lower[text_start..].find("</title")?;
+    let title = head[text_start..text_end].split_whitespace().collect::<Vec<_>>();
+    let title = title.join(" ");
+    let title: String = title.chars().take(120).collect();
+    (!title.is_empty()).then_some(title)
+}
+
+/// The requested tags of one file, validated and reduced to what Databricks accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub cloud: Cloud,
+    /// The file's top-level `changeNumber`.
+    pub change_number: u64,
+    pub file_name: String,
+    /// The URL the file came from, without credentials or query; `None` for a local file.
+    pub url: Option<String>,
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// The requested tags in request order, each once.
+    pub tags: Vec<SelectedTag>,
+}
+
+/// One requested tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedTag {
+    pub name: String,
+    /// The tag's own `changeNumber`.
+    pub change_number: u64,
+    pub region: String,
+    pub system_service: String,
+    /// The IPv4 prefixes in file order, canonical (host bits cleared).
+    pub ipv4: Vec<Ipv4Prefix>,
+    /// The IPv6 prefixes, left out because Databricks accepts IPv4 only.
+    pub ipv6_dropped: Vec<String>,
+    /// Entries as written in the file that had host bits set, such as `10.0.0.1/24`.
+    pub host_bits_cleared: Vec<String>,
+    /// The tag's `id`, kept for the snapshot.
+    pub id: String,
+    /// All of the tag's original properties, IPv6 included, kept for the snapshot.
+    pub properties: TagProperties<'static>,
+}
+
+/// Selects the tags named in `names` from `file`, checking the cloud, that each tag
+/// exists under its exact name and that each has an IPv4 prefix.
+///
+/// Duplicate names count once. IPv6 prefixes are dropped and listed in
+/// [`SelectedTag::ipv6_dropped`].
+pub fn select(
+    file: &ServiceTagsFile<'_>,
+    meta: &SourceMeta,
+    cloud: Cloud,
+    names: &[String],
+) -> Result<Selection, SourceError> {
+    if names.is_empty() {
+        return Err(SourceError::NoTagsRequested);
+    }
+    if file.cloud != cloud.file_word() {
+        return Err(SourceError::CloudMismatch {
+            location: meta.location(),
+            found: file.cloud.to_string(),
+            requested: cloud,
+        });
+    }
+
+    let mut seen = HashSet::new();
+    let requested: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| seen.insert(*name))
+        .collect();
+
+    let mut by_name: HashMap<&str, &ServiceTag<'_>> = HashMap::with_capacity(file.values.len());
+    for tag in &file.values {
+        let repeated = by_name.insert(tag.name.as_ref(), tag).is_some();
+        if repeated && seen.contains(tag.name.as_ref()) {
+            return Err(SourceError::DuplicateTag {
+                location: meta.location(),
+                tag: tag.name.to_string(),
+            });
+        }
+    }
+
+    let missing: Vec<MissingTag> = requested
+        .iter()
+        .filter(|name| !by_name.contains_key(*name))
+        .map(|name| MissingTag {
+            name: (*name).to_owned(),
+            suggestions: suggest_names(name, file.values.iter().map(|tag| tag.name.as_ref())),
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(SourceError::TagsNotFound {
+            location: meta.location(),
+            missing,
+        });
+    }
+
+    let tags = requested
+        .iter()
+        .map(|name| select_tag(by_name[name], meta))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    Ok(Selection {
+        cloud,
+        change_number: file.change_number,
+        file_name: meta.file_name.clone(),
+        url: meta.url.clone(),
+        sha256: meta.sha256.clone(),
+        tags,
+    })
+}
+
+fn select_tag(tag: &ServiceTag<'_>, meta: &SourceMeta) -> Result<SelectedTag, SourceError> {
+    let invalid = |entry: &str, reason: String| SourceError::InvalidPrefix {
+        location: meta.location(),
+        tag: tag.name.to_string(),
+        entry: entry.to_owned(),
+        reason,
+    };
+
+    let mut ipv4 = Vec::new();
+    let mut ipv6_dropped = Vec::new();
+    let mut host_bits_cleared = Vec::new();
+    for entry in &tag.properties.address_prefixes {
+        match Ipv4Prefix::parse_entry(entry) {
+            Ok(parsed) => {
+                if parsed.host_bits_cleared {
+                    host_bits_cleared.push(entry.to_string());
+                }
+                ipv4.push(parsed.prefix);
+            }
+            Err(PrefixError::Ipv6(_)) => {
+                // `parse_entry` calls anything with a colon IPv6; check that it really is.
+                let text = entry.trim();
+                let valid = text.parse::<Ipv6Net>().is_ok()
+                    || text.parse::<std::net::Ipv6Addr>().is_ok();
+                if !valid {
+                    return Err(invalid(entry, "not an IPv4 or IPv6 prefix".to_owned()));
+                }
+                ipv6_dropped.push(entry.to_string());
+            }
+            Err(error) => return Err(invalid(entry, error.to_string())),
+        }
+    }
+
+    if ipv4.is_empty() {
+        return Err(SourceError::NoIpv4 {
+            location: meta.location(),
+            tag: tag.name.to_string(),
+            ipv6_count: ipv6_dropped.len(),
+        });
+    }
+
+    Ok(SelectedTag {
+        name: tag.name.to_string(),
+        change_number: tag.properties.change_number,
+        region: tag.properties.region.to_string(),
+        system_service: tag.properties.system_service.to_string(),
+        ipv4,
+        ipv6_dropped,
+        host_bits_cleared,
+        id: tag.id.to_string(),
+        properties: tag.properties.clone().into_owned(),
+    })
+}
+
+/// Returns up to five tag names close to `requested`: first those equal ignoring
+/// case, then those sharing its start, then those a few typos away.
+fn suggest_names<'n>(requested: &str, names: impl Iterator<Item = &'n str>) -> Vec<String> {
+    const LIMIT: usize = 5;
+    let wanted = requested.to_lowercase();
+
+    let mut ranked: Vec<(u8, usize, &str)> = names
+        .filter_map(|name| {
+            let lower = name.to_lowercase();
+            if lower == wanted {
+                return Some((0, 0, name));
+            }
+            let (short, long) = if lower.len() < wanted.len() {
+                (&lower, &wanted)
+            } else {
+                (&wanted, &lower)
+            };
+            if short.len() >= 4 && long.starts_with(short.as_str()) {
+                return Some((1, long.len() - short.len(), name));
+            }
+            let distance = edit_distance(&lower, &wanted);
+            (distance <= 2).then_some((2, distance, name))
+        })
+        .collect();
+    ranked.sort();
+
+    ranked
+        .into_iter()
+        .take(LIMIT)
+        .map(|(_, _, name)| name.to_owned())
+        .collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (i, left_char) in left.chars().enumerate() {
+        let mut current = vec![i + 1; right.len() + 1];
+        for (j, right_char) in right.iter().enumerate() {
+            let substitution = previous[j] + usize::from(left_char != *right_char);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[right.len()]
+}
+
+impl Selection {
+    /// Returns the union of all selected tags' IPv4 prefixes, sorted, each once.
+    pub fn desired_prefixes(&self) -> Vec<Ipv4Prefix> {
+        let mut prefixes: Vec<Ipv4Prefix> = self
+            .tags
+            .iter()
+            .flat_map(|tag| tag.ipv4.iter().copied())
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        prefixes
+    }
+
+    /// Builds the trimmed snapshot: Microsoft's schema holding only the selected
+    /// tags, with all their original properties, plus an `ipsync_source` object.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            change_number: self.change_number,
+            cloud: self.cloud.file_word(),
+            values: self
+                .tags
+                .iter()
+                .map(|tag| SnapshotTag {
+                    name: &tag.name,
+                    id: &tag.id,
+                    properties: &tag.properties,
+                })
+                .collect(),
+            ipsync_source: SnapshotSource {
+                file_name: &self.file_name,
+                url: self.url.as_deref(),
+                sha256: &self.sha256,
+                change_number: self.change_number,
+                tags: self
+                    .tags
+                    .iter()
+                    .map(|tag| SnapshotTagSource {
+                        name: &tag.name,
+                        change_number: tag.change_number,
+                        ipv4_count: tag.ipv4.len(),
+                        ipv6_dropped_count: tag.ipv6_dropped.len(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    /// Renders [`Selection::snapshot`] as pretty JSON with a final newline. The same
+    /// selection always gives the same bytes.
+    pub fn snapshot_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.snapshot())
+            .expect("a snapshot has only string keys and plain values");
+        text.push('\n');
+        text
+    }
+}
+
+/// The trimmed service tags file that the state folder keeps.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot<'s> {
+    pub change_number: u64,
+    pub cloud: &'static str,
+    pub values: Vec<SnapshotTag<'s>>,
+    #[serde(rename = "ipsync_source")]
+    pub ipsync_source: SnapshotSource<'s>,
+}
+
+/// One selected tag in Microsoft's schema.
+#[derive(Debug, Serialize)]
+pub struct SnapshotTag<'s> {
+    pub name: &'s str,
+    pub id: &'s str,
+    pub properties: &'s TagProperties<'static>,
+}
+
+/// Where the snapshot's tags came from.
+#[derive(Debug, Serialize)]
+pub struct SnapshotSource<'s> {
+    pub file_name: &'s str,
+    pub url: Option<&'s str>,
+    pub sha256: &'s str,
+    /// The source file's top-level `changeNumber`.
+    pub change_number: u64,
+    pub tags: Vec<SnapshotTagSource<'s>>,
+}
+
+/// A selected tag's `changeNumber` and prefix counts.
+#[derive(Debug, Serialize)]
+pub struct SnapshotTagSource<'s> {
+    pub name: &'s str,
+    pub change_number: u64,
+    pub ipv4_count: usize,
+    pub ipv6_dropped_count: usize,
+}

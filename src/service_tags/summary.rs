@@ -1,0 +1,154 @@
+//! An overview of a service tags file for `ipsync tags`: which tags it holds and
+//! how many prefixes each has.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{ServiceTagsFile, SourceMeta};
+
+/// A file's tags with their change numbers and prefix counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagsSummary {
+    /// The file's `cloud` field, such as `Public`.
+    pub cloud: String,
+    /// The file's top-level `changeNumber`.
+    pub change_number: u64,
+    pub file_name: String,
+    pub url: Option<String>,
+    pub sha256: String,
+    /// Number of tags in the whole file, filtered or not.
+    pub tag_count: usize,
+    /// The tags that pass the filter, in file order.
+    pub tags: Vec<TagSummary>,
+    /// Filter words that matched no tag.
+    pub unmatched_filters: Vec<String>,
+}
+
+/// One tag's overview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagSummary {
+    pub name: String,
+    pub change_number: u64,
+    pub region: String,
+    pub ipv4_count: usize,
+    pub ipv6_count: usize,
+}
+
+/// Summarises `file`. With an empty `filter` every tag is listed; otherwise a tag
+/// is listed when its name contains one of the filter words, ignoring case, so
+/// `westeurope` lists every West Europe tag.
+pub fn summarize(file: &ServiceTagsFile<'_>, meta: &SourceMeta, filter: &[String]) -> TagsSummary {
+    let words: Vec<String> = filter.iter().map(|word| word.to_lowercase()).collect();
+    let mut matched = vec![false; words.len()];
+
+    let mut tags = Vec::new();
+    for tag in &file.values {
+        let name = tag.name.to_lowercase();
+        let mut keep = words.is_empty();
+        for (index, word) in words.iter().enumerate() {
+            if name.contains(word.as_str()) {
+                matched[index] = true;
+                keep = true;
+            }
+        }
+        if !keep {
+            continue;
+        }
+
+        // IPv6 text always contains a colon and IPv4 text never does; the
+        // prefixes themselves are validated only when a tag is selected.
+        let prefixes = &tag.properties.address_prefixes;
+        let ipv6_count = prefixes.iter().filter(|entry| entry.contains(':')).count();
+        tags.push(TagSummary {
+            name: tag.name.to_string(),
+            change_number: tag.properties.change_number,
+            region: tag.properties.region.to_string(),
+            ipv4_count: prefixes.len() - ipv6_count,
+            ipv6_count,
+        });
+    }
+
+    let unmatched_filters = filter
+        .iter()
+        .zip(matched)
+        .filter(|(_, matched)| !matched)
+        .map(|(word, _)| word.clone())
+        .collect();
+
+    TagsSummary {
+        cloud: file.cloud.to_string(),
+        change_number: file.change_number,
+        file_name: meta.file_name.clone(),
+        url: meta.url.clone(),
+        sha256: meta.sha256.clone(),
+        tag_count: file.values.len(),
+        tags,
+        unmatched_filters,
+    }
+}
+
+impl TagsSummary {
+    /// Renders the summary as a header and a plain-text table, one tag per row.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "file:          {}", self.file_name);
+        if let Some(url) = &self.url {
+            let _ = writeln!(out, "url:           {url}");
+        }
+        let _ = writeln!(out, "sha256:        {}", self.sha256);
+        let _ = writeln!(out, "cloud:         {}", self.cloud);
+        let _ = writeln!(out, "changeNumber:  {}", self.change_number);
+        let _ = writeln!(
+            out,
+            "tags:          {} of {}",
+            self.tags.len(),
+            self.tag_count
+        );
+        for word in &self.unmatched_filters {
+            let _ = writeln!(out, "no tag matches `{word}`");
+        }
+        out.push('\n');
+
+        let headers = ["TAG", "CHANGE", "REGION", "IPV4", "IPV6"];
+        let rows: Vec<[String; 5]> = self
+            .tags
+            .iter()
+            .map(|tag| {
+                [
+                    tag.name.clone(),
+                    tag.change_number.to_string(),
+                    if tag.region.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        tag.region.clone()
+                    },
+                    tag.ipv4_count.to_string(),
+                    tag.ipv6_count.to_string(),
+                ]
+            })
+            .collect();
+
+        let mut widths = headers.map(str::len);
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.len());
+            }
+        }
+
+        let [name, change, region, ipv4, ipv6] = widths;
+        let _ = writeln!(
+            out,
+            "{:<name$}  {:>change$}  {:<region$}  {:>ipv4$}  {:>ipv6$}",
+            headers[0], headers[1], headers[2], headers[3], headers[4]
+        );
+        for row in &rows {
+            let line = format!(
+                "{:<name$}  {:>change$}  {:<region$}  {:>ipv4$}  {:>ipv6$}",
+                row[0], row[1], row[2], row[3], row[4]
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        out
+    }
+}
