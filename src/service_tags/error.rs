@@ -39,7 +39,10 @@ pub enum SourceError {
     #[error(
         "no `ServiceTags_{file_word}_YYYYMMDD.json` download link found on `{page}`; Microsoft may have changed the page, so pass the file's URL with `--service-tags-url` or a downloaded copy with `--service-tags-file`"
     )]
-    NoDownloadLink { page: String, file_word: &'static str },
+    NoDownloadLink {
+        page: String,
+        file_word: &'static str,
+    },
 
     #[error(
         "`{location}` is an HTML page{}, not a service tags JSON file; the link may be stale or the request blocked, so pass the file's URL with `--service-tags-url` or a downloaded copy with `--service-tags-file`",

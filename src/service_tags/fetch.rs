@@ -309,3 +309,141 @@ pub(crate) fn display_url(url: &Url) -> String {
     shown.set_fragment(None);
     shown.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(links: &[DownloadLink]) -> Vec<&str> {
+        links.iter().map(|link| link.url.as_str()).collect()
+    }
+
+    #[test]
+    fn links_found_in_dlc_script_json() {
+        let page = r#"<html><body><script>window.__DLCDetails__={"dlcDetailsView":{"downloadFile":[{"name":"ServiceTags_Public_20251103.json","url":"https:\/\/download.microsoft.com\/download\/7\/1\/d\/71d86715-5596-4529-9b13-da13a5de5b63\/ServiceTags_Public_20251103.json","version":"2025.11.03"}]}}</script></body></html>"#;
+
+        let links = find_download_links(page, Cloud::Public);
+
+        assert_eq!(
+            urls(&links),
+            [
+                "https://download.microsoft.com/download/7/1/d/71d86715-5596-4529-9b13-da13a5de5b63/ServiceTags_Public_20251103.json"
+            ]
+        );
+        assert_eq!(links[0].date, "20251103");
+    }
+
+    #[test]
+    fn links_found_in_anchor() {
+        let page = r#"<a href="https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/ServiceTags_Public_20240701.json" class="mscom-link">click here to download manually</a>"#;
+
+        let links = find_download_links(page, Cloud::Public);
+
+        assert_eq!(
+            urls(&links),
+            [
+                "https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/ServiceTags_Public_20240701.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn links_unicode_escaped_slashes() {
+        let page = r#""url":"https:\u002F\u002Fdownload.microsoft.com\u002Fdownload\u002F9\u002Fd\u002F0\u002Fabc\u002FServiceTags_China_20251020.json""#;
+
+        let links = find_download_links(page, Cloud::China);
+
+        assert_eq!(
+            urls(&links),
+            ["https://download.microsoft.com/download/9/d/0/abc/ServiceTags_China_20251020.json"]
+        );
+    }
+
+    #[test]
+    fn links_newest_first_deduplicated() {
+        let page = r#"
+            <a href="https://download.microsoft.com/download/7/1/d/guid/ServiceTags_Public_20251020.json">a</a>
+            "url":"https:\/\/download.microsoft.com\/download\/7\/1\/d\/guid\/ServiceTags_Public_20251103.json"
+            <a href="https://download.microsoft.com/download/7/1/d/guid/ServiceTags_Public_20251103.json">b</a>
+            <a href="https://download.microsoft.com/download/7/1/d/guid/ServiceTags_Public_20251028.json">c</a>
+        "#;
+
+        let links = find_download_links(page, Cloud::Public);
+
+        let dates: Vec<&str> = links.iter().map(|link| link.date.as_str()).collect();
+        assert_eq!(dates, ["20251103", "20251028", "20251020"]);
+    }
+
+    #[test]
+    fn links_match_any_letter_case() {
+        let page = r#"HTTPS://DOWNLOAD.MICROSOFT.COM/DOWNLOAD/7/1/D/71D86715/SERVICETAGS_PUBLIC_20251103.JSON"#;
+
+        let links = find_download_links(page, Cloud::Public);
+
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].date, "20251103");
+        assert_eq!(
+            links[0].url.as_str(),
+            "https://download.microsoft.com/DOWNLOAD/7/1/D/71D86715/SERVICETAGS_PUBLIC_20251103.JSON"
+        );
+    }
+
+    #[test]
+    fn links_of_other_clouds_ignored() {
+        let page = r#"
+            https://download.microsoft.com/download/6/4/d/guid/ServiceTags_AzureGovernment_20251020.json
+            https://download.microsoft.com/download/9/d/0/guid/ServiceTags_China_20251020.json
+        "#;
+
+        assert!(find_download_links(page, Cloud::Public).is_empty());
+        assert_eq!(find_download_links(page, Cloud::UsGov).len(), 1);
+        assert_eq!(find_download_links(page, Cloud::China).len(), 1);
+    }
+
+    #[test]
+    fn links_elsewhere_or_undated_ignored() {
+        let page = r#"
+            https://example.com/download/7/1/d/guid/ServiceTags_Public_20251103.json
+            https://download.microsoft.com/download/7/1/d/guid/ServiceTags_Public_2025110.json
+            https://download.microsoft.com/download/7/1/d/guid/ServiceTags_Public.json
+            <p>File Name: ServiceTags_Public_20251103.json</p>
+        "#;
+
+        assert!(find_download_links(page, Cloud::Public).is_empty());
+    }
+
+    #[test]
+    fn rebase_keeps_link_path() {
+        let link = Url::parse(
+            "https://download.microsoft.com/download/7/1/d/guid/ServiceTags_Public_20251103.json",
+        )
+        .unwrap();
+
+        let plain = rebase_download_url(&link, &Url::parse("http://127.0.0.1:8080").unwrap());
+        let nested =
+            rebase_download_url(&link, &Url::parse("http://127.0.0.1:8080/mirror/").unwrap());
+
+        assert_eq!(
+            plain.as_str(),
+            "http://127.0.0.1:8080/download/7/1/d/guid/ServiceTags_Public_20251103.json"
+        );
+        assert_eq!(
+            nested.as_str(),
+            "http://127.0.0.1:8080/mirror/download/7/1/d/guid/ServiceTags_Public_20251103.json"
+        );
+    }
+
+    #[test]
+    fn display_url_drops_credentials_and_query() {
+        let url = Url::parse("https://me:secret@files.example/t.json?sv=1&sig=abc#part").unwrap();
+
+        assert_eq!(display_url(&url), "https://files.example/t.json");
+    }
+
+    #[test]
+    fn user_agent_reads_like_browser() {
+        assert!(USER_AGENT.starts_with("Mozilla/5.0 "));
+        assert!(!USER_AGENT.to_ascii_lowercase().contains("wget"));
+        assert!(USER_AGENT.ends_with(concat!("ipsync/", env!("CARGO_PKG_VERSION"))));
+    }
+}

@@ -69,11 +69,53 @@ pub struct TagProperties<'a> {
     #[serde(borrow)]
     pub system_service: Cow<'a, str>,
     /// IPv4 and IPv6 CIDR blocks, as Microsoft wrote them.
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "borrowed_strings")]
     pub address_prefixes: Vec<Cow<'a, str>>,
     /// Null for about half of the tags.
     #[serde(borrow)]
     pub network_features: Option<Vec<Cow<'a, str>>>,
+}
+
+/// Deserializes a list of strings, borrowing each one that has no escapes.
+///
+/// serde's own `Vec<Cow<str>>` always copies, which would allocate once for each
+/// of the 95,000 prefixes in a file.
+fn borrowed_strings<'de, D>(deserializer: D) -> Result<Vec<Cow<'de, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Text<'a>(Cow<'a, str>);
+
+    struct TextVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for TextVisitor {
+        type Value = Text<'de>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("a string")
+        }
+
+        fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+            Ok(Text(Cow::Borrowed(text)))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Text(Cow::Owned(text.to_owned())))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+            Ok(Text(Cow::Owned(text)))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Text<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_str(TextVisitor)
+        }
+    }
+
+    let texts = Vec::<Text<'de>>::deserialize(deserializer)?;
+    Ok(texts.into_iter().map(|text| text.0).collect())
 }
 
 impl TagProperties<'_> {
@@ -219,7 +261,9 @@ fn html_title(bytes: &[u8]) -> Option<String> {
     let open = lower.find("<title")?;
     let text_start = open + lower[open..].find('>')? + 1;
     let text_end = text_start + lower[text_start..].find("</title")?;
-    let title = head[text_start..text_end].split_whitespace().collect::<Vec<_>>();
+    let title = head[text_start..text_end]
+        .split_whitespace()
+        .collect::<Vec<_>>();
     let title = title.join(" ");
     let title: String = title.chars().take(120).collect();
     (!title.is_empty()).then_some(title)
@@ -352,8 +396,8 @@ fn select_tag(tag: &ServiceTag<'_>, meta: &SourceMeta) -> Result<SelectedTag, So
             Err(PrefixError::Ipv6(_)) => {
                 // `parse_entry` calls anything with a colon IPv6; check that it really is.
                 let text = entry.trim();
-                let valid = text.parse::<Ipv6Net>().is_ok()
-                    || text.parse::<std::net::Ipv6Addr>().is_ok();
+                let valid =
+                    text.parse::<Ipv6Net>().is_ok() || text.parse::<std::net::Ipv6Addr>().is_ok();
                 if !valid {
                     return Err(invalid(entry, "not an IPv4 or IPv6 prefix".to_owned()));
                 }
@@ -385,10 +429,11 @@ fn select_tag(tag: &ServiceTag<'_>, meta: &SourceMeta) -> Result<SelectedTag, So
 }
 
 /// Returns up to five tag names close to `requested`: first those equal ignoring
-/// case, then those sharing its start, then those a few typos away.
+/// case and surrounding whitespace, then those that start with it or that it
+/// starts with, then those a few typos away.
 fn suggest_names<'n>(requested: &str, names: impl Iterator<Item = &'n str>) -> Vec<String> {
     const LIMIT: usize = 5;
-    let wanted = requested.to_lowercase();
+    let wanted = requested.trim().to_lowercase();
 
     let mut ranked: Vec<(u8, usize, &str)> = names
         .filter_map(|name| {
@@ -526,4 +571,507 @@ pub struct SnapshotTagSource<'s> {
     pub change_number: u64,
     pub ipv4_count: usize,
     pub ipv6_dropped_count: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL_FILE: &str = r#"{
+  "changeNumber": 376,
+  "cloud": "Public",
+  "values": [
+    {
+      "name": "AzureActiveDirectory",
+      "id": "AzureActiveDirectory",
+      "properties": {
+        "changeNumber": 26,
+        "region": "",
+        "regionId": 0,
+        "platform": "Azure",
+        "systemService": "AzureAD",
+        "addressPrefixes": [
+          "20.190.128.0/18",
+          "4.149.98.192/27",
+          "2603:1006:2000::/48"
+        ],
+        "networkFeatures": [
+          "API",
+          "NSG"
+        ]
+      }
+    },
+    {
+      "name": "AzureCloud.westeurope",
+      "id": "AzureCloud.westeurope",
+      "properties": {
+        "changeNumber": 169,
+        "region": "westeurope",
+        "regionId": 18,
+        "platform": "Azure",
+        "systemService": "",
+        "addressPrefixes": [
+          "10.0.0.1/24",
+          "4.175.0.0/16"
+        ],
+        "networkFeatures": null
+      }
+    },
+    {
+      "name": "OnlyIpv6",
+      "id": "OnlyIpv6",
+      "properties": {
+        "changeNumber": 1,
+        "region": "",
+        "regionId": 0,
+        "platform": "Azure",
+        "systemService": "",
+        "addressPrefixes": [
+          "2603:1006::/40"
+        ],
+        "networkFeatures": null
+      }
+    }
+  ]
+}"#;
+
+    fn meta() -> SourceMeta {
+        SourceMeta {
+            file_name: "ServiceTags_Public_20251103.json".into(),
+            url: Some("https://download.example/ServiceTags_Public_20251103.json".into()),
+            path: None,
+            sha256: "00".repeat(32),
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    fn parse(text: &str) -> Result<ServiceTagsFile<'_>, SourceError> {
+        ServiceTagsFile::parse(text.as_bytes(), &meta())
+    }
+
+    fn select_small(list: &[&str]) -> Result<Selection, SourceError> {
+        let file = parse(SMALL_FILE).unwrap();
+        select(&file, &meta(), Cloud::Public, &names(list))
+    }
+
+    fn prefixes(list: &[Ipv4Prefix]) -> Vec<String> {
+        list.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn parse_reads_all_fields() {
+        let file = parse(SMALL_FILE).unwrap();
+
+        assert_eq!(file.change_number, 376);
+        assert_eq!(file.cloud, "Public");
+        assert_eq!(file.values.len(), 3);
+        let westeurope = &file.values[1].properties;
+        assert_eq!(westeurope.region, "westeurope");
+        assert_eq!(westeurope.region_id, 18);
+        assert_eq!(westeurope.network_features, None);
+        let aad = &file.values[0].properties;
+        assert_eq!(aad.system_service, "AzureAD");
+        assert_eq!(
+            aad.network_features.as_deref(),
+            Some(&["API".into(), "NSG".into()][..])
+        );
+    }
+
+    #[test]
+    fn parse_borrows_unescaped_strings() {
+        let file = parse(SMALL_FILE).unwrap();
+
+        assert!(matches!(file.values[0].name, Cow::Borrowed(_)));
+        assert!(matches!(
+            file.values[0].properties.address_prefixes[0],
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn parse_accepts_crlf_and_bom() {
+        let crlf = SMALL_FILE.replace('\n', "\r\n");
+        let with_bom = format!("\u{feff}{crlf}");
+
+        let file = ServiceTagsFile::parse(with_bom.as_bytes(), &meta()).unwrap();
+
+        assert_eq!(file.values.len(), 3);
+    }
+
+    #[test]
+    fn parse_escaped_string_is_owned() {
+        let text = SMALL_FILE.replace("\"AzureAD\"", "\"Azure\\u0041D\"");
+
+        let file = parse(&text).unwrap();
+
+        assert_eq!(file.values[0].properties.system_service, "AzureAD");
+    }
+
+    #[test]
+    fn parse_html_page_names_title() {
+        let page = "\n  <!DOCTYPE html><html><head><title>\n Access  Denied </title></head></html>";
+
+        let error = parse(page).unwrap_err();
+
+        assert!(matches!(error, SourceError::HtmlInsteadOfJson { .. }));
+        assert_eq!(
+            error.to_string(),
+            "`https://download.example/ServiceTags_Public_20251103.json` is an HTML page titled \
+             `Access Denied`, not a service tags JSON file; the link may be stale or the request \
+             blocked, so pass the file's URL with `--service-tags-url` or a downloaded copy with \
+             `--service-tags-file`"
+        );
+    }
+
+    #[test]
+    fn parse_truncated_body_says_cut_short() {
+        let cut = &SMALL_FILE[..SMALL_FILE.len() / 2];
+
+        let error = parse(cut).unwrap_err();
+
+        assert!(
+            matches!(error, SourceError::TruncatedJson { bytes, .. } if bytes == cut.len()),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("ends early after"));
+    }
+
+    #[test]
+    fn parse_empty_body_is_truncated() {
+        let error = parse("").unwrap_err();
+
+        assert!(matches!(error, SourceError::TruncatedJson { bytes: 0, .. }));
+    }
+
+    #[test]
+    fn parse_syntax_error_gives_position() {
+        let error = parse("{\"changeNumber\": 1,\n  \"cloud\": Public}").unwrap_err();
+
+        match error {
+            SourceError::InvalidJson { line, column, .. } => {
+                assert_eq!(line, 2);
+                assert_eq!(column, 12);
+            }
+            other => panic!("expected InvalidJson, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_wrong_shape_names_field() {
+        let error =
+            parse(r#"{"changeNumber": "376", "cloud": "Public", "values": []}"#).unwrap_err();
+
+        assert!(matches!(error, SourceError::UnexpectedShape { .. }));
+        let message = error.to_string();
+        assert!(
+            message.contains("invalid type: string \"376\", expected u64"),
+            "{message}"
+        );
+        assert!(message.contains("expected `changeNumber`, `cloud` and `values`"));
+    }
+
+    #[test]
+    fn parse_missing_values_is_wrong_shape() {
+        let error = parse(r#"{"changeNumber": 1, "cloud": "Public"}"#).unwrap_err();
+
+        assert!(error.to_string().contains("missing field `values`"));
+    }
+
+    #[test]
+    fn select_splits_ipv4_and_ipv6() {
+        let selection = select_small(&["AzureActiveDirectory"]).unwrap();
+
+        assert_eq!(selection.change_number, 376);
+        assert_eq!(selection.file_name, "ServiceTags_Public_20251103.json");
+        let tag = &selection.tags[0];
+        assert_eq!(tag.change_number, 26);
+        assert_eq!(tag.system_service, "AzureAD");
+        assert_eq!(prefixes(&tag.ipv4), ["20.190.128.0/18", "4.149.98.192/27"]);
+        assert_eq!(tag.ipv6_dropped, ["2603:1006:2000::/48"]);
+        assert!(tag.host_bits_cleared.is_empty());
+    }
+
+    #[test]
+    fn select_records_host_bits() {
+        let selection = select_small(&["AzureCloud.westeurope"]).unwrap();
+
+        let tag = &selection.tags[0];
+        assert_eq!(prefixes(&tag.ipv4), ["10.0.0.0/24", "4.175.0.0/16"]);
+        assert_eq!(tag.host_bits_cleared, ["10.0.0.1/24"]);
+        assert_eq!(tag.region, "westeurope");
+    }
+
+    #[test]
+    fn select_keeps_request_order_once() {
+        let selection = select_small(&[
+            "AzureCloud.westeurope",
+            "AzureActiveDirectory",
+            "AzureCloud.westeurope",
+        ])
+        .unwrap();
+
+        let order: Vec<&str> = selection.tags.iter().map(|tag| tag.name.as_str()).collect();
+        assert_eq!(order, ["AzureCloud.westeurope", "AzureActiveDirectory"]);
+    }
+
+    #[test]
+    fn desired_prefixes_sorted_union() {
+        let selection = select_small(&["AzureActiveDirectory", "AzureCloud.westeurope"]).unwrap();
+
+        assert_eq!(
+            prefixes(&selection.desired_prefixes()),
+            [
+                "4.149.98.192/27",
+                "4.175.0.0/16",
+                "10.0.0.0/24",
+                "20.190.128.0/18"
+            ]
+        );
+    }
+
+    #[test]
+    fn select_rejects_cloud_mismatch() {
+        let file = parse(SMALL_FILE).unwrap();
+
+        let error = select(
+            &file,
+            &meta(),
+            Cloud::UsGov,
+            &names(&["AzureActiveDirectory"]),
+        )
+        .unwrap_err();
+
+        assert_eq!(
+            error.to_string(),
+            "`https://download.example/ServiceTags_Public_20251103.json` holds service tags for \
+             cloud `Public`, but cloud `usgov` (`AzureGovernment`) was requested; pass \
+             `--cloud public` or a file of the requested cloud"
+        );
+    }
+
+    #[test]
+    fn select_rejects_empty_request() {
+        let error = select_small(&[]).unwrap_err();
+
+        assert!(matches!(error, SourceError::NoTagsRequested));
+    }
+
+    #[test]
+    fn select_missing_tag_suggests_case() {
+        let error = select_small(&["azureactivedirectory"]).unwrap_err();
+
+        assert_eq!(
+            error.to_string(),
+            "service tag `azureactivedirectory` (did you mean `AzureActiveDirectory`?) not found \
+             in `https://download.example/ServiceTags_Public_20251103.json`; names are \
+             case-sensitive, and `ipsync tags` lists the tags a file contains"
+        );
+    }
+
+    #[test]
+    fn select_missing_tags_all_listed() {
+        let error = select_small(&["AzureCloud", "AzureActiveDirectory", "Nothing"]).unwrap_err();
+
+        let SourceError::TagsNotFound { missing, .. } = error else {
+            panic!("expected TagsNotFound, got {error:?}");
+        };
+        assert_eq!(
+            missing,
+            [
+                MissingTag {
+                    name: "AzureCloud".into(),
+                    suggestions: vec!["AzureCloud.westeurope".into()],
+                },
+                MissingTag {
+                    name: "Nothing".into(),
+                    suggestions: vec![],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn suggestions_trim_then_rank() {
+        let names = [
+            "AzureActiveDirectory",
+            "AzureActiveDirectoryDomainServices",
+            "azureactivedirectory.ServiceEndpoint",
+            "AzureActiveDirectry",
+            "Storage",
+        ];
+
+        let found = suggest_names("AzureActiveDirectory ", names.into_iter());
+
+        assert_eq!(
+            found,
+            [
+                "AzureActiveDirectory",
+                "AzureActiveDirectoryDomainServices",
+                "azureactivedirectory.ServiceEndpoint",
+                "AzureActiveDirectry",
+            ]
+        );
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("storage", "storage"), 0);
+        assert_eq!(edit_distance("storage", "storag"), 1);
+        assert_eq!(edit_distance("storage", "sotrage"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn select_rejects_tag_without_ipv4() {
+        let error = select_small(&["OnlyIpv6"]).unwrap_err();
+
+        assert!(matches!(
+            error,
+            SourceError::NoIpv4 { ref tag, ipv6_count: 1, .. } if tag == "OnlyIpv6"
+        ));
+        assert!(
+            error
+                .to_string()
+                .contains("has no IPv4 prefix (1 IPv6 prefixes")
+        );
+    }
+
+    #[test]
+    fn select_quotes_invalid_prefix() {
+        for (entry, reason) in [
+            ("10.0.0.0/33", "`10.0.0.0/33` has a prefix length over 32"),
+            ("10.0.0/8", "is not an IPv4 address or CIDR block"),
+            ("nonsense:value", "not an IPv4 or IPv6 prefix"),
+        ] {
+            let text = SMALL_FILE.replace("4.149.98.192/27", entry);
+            let file = parse(&text).unwrap();
+
+            let error = select(
+                &file,
+                &meta(),
+                Cloud::Public,
+                &names(&["AzureActiveDirectory"]),
+            )
+            .unwrap_err();
+
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("has the invalid prefix `{entry}`")),
+                "{message}"
+            );
+            assert!(message.contains(reason), "{message}");
+        }
+    }
+
+    #[test]
+    fn select_rejects_duplicate_requested_tag() {
+        let text = SMALL_FILE.replace("\"OnlyIpv6\"", "\"AzureActiveDirectory\"");
+        let file = parse(&text).unwrap();
+
+        let error = select(
+            &file,
+            &meta(),
+            Cloud::Public,
+            &names(&["AzureActiveDirectory"]),
+        )
+        .unwrap_err();
+
+        assert!(
+            matches!(error, SourceError::DuplicateTag { .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn snapshot_keeps_schema_and_source() {
+        let selection = select_small(&["AzureCloud.westeurope"]).unwrap();
+
+        let expected = r#"{
+  "changeNumber": 376,
+  "cloud": "Public",
+  "values": [
+    {
+      "name": "AzureCloud.westeurope",
+      "id": "AzureCloud.westeurope",
+      "properties": {
+        "changeNumber": 169,
+        "region": "westeurope",
+        "regionId": 18,
+        "platform": "Azure",
+        "systemService": "",
+        "addressPrefixes": [
+          "10.0.0.1/24",
+          "4.175.0.0/16"
+        ],
+        "networkFeatures": null
+      }
+    }
+  ],
+  "ipsync_source": {
+    "file_name": "ServiceTags_Public_20251103.json",
+    "url": "https://download.example/ServiceTags_Public_20251103.json",
+    "sha256": "0000000000000000000000000000000000000000000000000000000000000000",
+    "change_number": 376,
+    "tags": [
+      {
+        "name": "AzureCloud.westeurope",
+        "change_number": 169,
+        "ipv4_count": 2,
+        "ipv6_dropped_count": 0
+      }
+    ]
+  }
+}
+"#;
+        assert_eq!(selection.snapshot_json(), expected);
+    }
+
+    #[test]
+    fn snapshot_keeps_ipv6_entries() {
+        let selection = select_small(&["AzureActiveDirectory"]).unwrap();
+
+        let value = serde_json::to_value(selection.snapshot()).unwrap();
+
+        assert_eq!(
+            value["values"][0]["properties"]["addressPrefixes"],
+            serde_json::json!(["20.190.128.0/18", "4.149.98.192/27", "2603:1006:2000::/48"])
+        );
+        assert_eq!(
+            value["values"][0]["properties"]["networkFeatures"],
+            serde_json::json!(["API", "NSG"])
+        );
+    }
+
+    #[test]
+    fn meta_for_url_takes_last_segment() {
+        let url = url::Url::parse(
+            "https://user:pw@download.example/a/b/ServiceTags_China_20251020.json?sig=secret",
+        )
+        .unwrap();
+
+        let meta = SourceMeta::for_url(&url, b"abc");
+
+        assert_eq!(meta.file_name, "ServiceTags_China_20251020.json");
+        assert_eq!(
+            meta.url.as_deref(),
+            Some("https://download.example/a/b/ServiceTags_China_20251020.json")
+        );
+        // sha256("abc") from FIPS 180-2, appendix B.1.
+        assert_eq!(
+            meta.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn meta_for_file_uses_file_name() {
+        let meta = SourceMeta::for_file(Path::new("/tmp/tags/ServiceTags_Public_1.json"), b"");
+
+        assert_eq!(meta.file_name, "ServiceTags_Public_1.json");
+        assert_eq!(meta.url, None);
+        assert_eq!(meta.location(), "/tmp/tags/ServiceTags_Public_1.json");
+    }
 }

@@ -152,3 +152,120 @@ impl TagsSummary {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::service_tags::{ServiceTag, TagProperties};
+
+    fn tag(
+        name: &'static str,
+        region: &'static str,
+        prefixes: &[&'static str],
+    ) -> ServiceTag<'static> {
+        ServiceTag {
+            name: Cow::Borrowed(name),
+            id: Cow::Borrowed(name),
+            properties: TagProperties {
+                change_number: name.len() as u64,
+                region: Cow::Borrowed(region),
+                region_id: 0,
+                platform: Cow::Borrowed("Azure"),
+                system_service: Cow::Borrowed(""),
+                address_prefixes: prefixes.iter().map(|text| Cow::Borrowed(*text)).collect(),
+                network_features: None,
+            },
+        }
+    }
+
+    fn file() -> ServiceTagsFile<'static> {
+        ServiceTagsFile {
+            change_number: 376,
+            cloud: Cow::Borrowed("Public"),
+            values: vec![
+                tag(
+                    "AzureActiveDirectory",
+                    "",
+                    &["20.190.128.0/18", "2603:1006::/40"],
+                ),
+                tag("AzureCloud.westeurope", "westeurope", &["4.175.0.0/16"]),
+                tag(
+                    "Storage.WestEurope",
+                    "westeurope",
+                    &["2.3.4.0/24", "2.3.5.0/24"],
+                ),
+            ],
+        }
+    }
+
+    fn meta() -> SourceMeta {
+        SourceMeta {
+            file_name: "ServiceTags_Public_20251103.json".into(),
+            url: None,
+            path: Some("ServiceTags_Public_20251103.json".into()),
+            sha256: "ab".repeat(32),
+        }
+    }
+
+    #[test]
+    fn summary_counts_each_family() {
+        let summary = summarize(&file(), &meta(), &[]);
+
+        assert_eq!(summary.tag_count, 3);
+        assert_eq!(
+            summary.tags[0],
+            TagSummary {
+                name: "AzureActiveDirectory".into(),
+                change_number: 20,
+                region: String::new(),
+                ipv4_count: 1,
+                ipv6_count: 1,
+            }
+        );
+        assert_eq!(summary.tags[2].ipv4_count, 2);
+    }
+
+    #[test]
+    fn filter_matches_substring_ignoring_case() {
+        let filter = vec!["WESTEUROPE".to_owned(), "Nothing".to_owned()];
+
+        let summary = summarize(&file(), &meta(), &filter);
+
+        let names: Vec<&str> = summary.tags.iter().map(|tag| tag.name.as_str()).collect();
+        assert_eq!(names, ["AzureCloud.westeurope", "Storage.WestEurope"]);
+        assert_eq!(summary.tag_count, 3);
+        assert_eq!(summary.unmatched_filters, ["Nothing"]);
+    }
+
+    #[test]
+    fn text_table_aligns_columns() {
+        let summary = summarize(&file(), &meta(), &[]);
+
+        let expected = "\
+file:          ServiceTags_Public_20251103.json
+sha256:        abababababababababababababababababababababababababababababababab
+cloud:         Public
+changeNumber:  376
+tags:          3 of 3
+
+TAG                    CHANGE  REGION      IPV4  IPV6
+AzureActiveDirectory       20  -              1     1
+AzureCloud.westeurope      21  westeurope     1     0
+Storage.WestEurope         18  westeurope     2     0
+";
+        assert_eq!(summary.render_text(), expected);
+    }
+
+    #[test]
+    fn json_has_counts() {
+        let summary = summarize(&file(), &meta(), &["directory".to_owned()]);
+
+        let value = serde_json::to_value(&summary).unwrap();
+
+        assert_eq!(value["change_number"], 376);
+        assert_eq!(value["tags"][0]["ipv6_count"], 1);
+        assert_eq!(value["unmatched_filters"], serde_json::json!([]));
+    }
+}
