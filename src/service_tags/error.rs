@@ -143,7 +143,7 @@ fn status_hint(status: u16) -> &'static str {
             "; Microsoft's servers reject some clients, so pass a downloaded copy with `--service-tags-file`"
         }
         404 | 410 => {
-            "; the file or page is gone, which happens when Microsoft publishes a newer file, so run again or pass `--service-tags-url`"
+            "; the address does not exist (Microsoft removes old files when it publishes new ones), so check the URL, or run again to find the newest file"
         }
         500..=599 => "; the server failed, so run again later",
         _ => "",

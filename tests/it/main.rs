@@ -1,0 +1,3 @@
+//! Integration tests, one module per part of ipsync.
+
+mod service_tags;
