@@ -48,6 +48,9 @@ impl Ipv4Prefix {
         self.0.network()
     }
 
+    // A prefix length of 0 means every address, not an empty prefix, so an
+    // `is_empty` would mislead.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u8 {
         self.0.prefix_len()
     }
@@ -311,7 +314,7 @@ mod tests {
 
     #[test]
     fn ordering_is_by_address_then_length() {
-        let mut prefixes = vec![
+        let mut prefixes = [
             prefix("10.0.0.0/24"),
             prefix("9.0.0.0/8"),
             prefix("10.0.0.0/16"),

@@ -78,8 +78,10 @@ pub struct TagProperties<'a> {
 
 /// Deserializes a list of strings, borrowing each one that has no escapes.
 ///
-/// serde's own `Vec<Cow<str>>` always copies, which would allocate once for each
-/// of the 95,000 prefixes in a file.
+/// serde's own `Vec<Cow<str>>` always copies, which allocates once for each of the
+/// 95,000 prefixes in a file. Measured on `ServiceTags_Public_20251103.json` with
+/// serde_json 1 in a release build (best of 20 runs on a shared 2-vCPU AMD EPYC),
+/// parsing took about 7 ms with borrowed prefixes and 13 to 17 ms with `String`s.
 fn borrowed_strings<'de, D>(deserializer: D) -> Result<Vec<Cow<'de, str>>, D::Error>
 where
     D: serde::Deserializer<'de>,

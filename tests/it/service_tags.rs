@@ -5,7 +5,9 @@
 //! from the fixture files, independently of ipsync:
 //! sorted-IPv4 digests are sha256 of the sorted networks joined by `\n`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use ipsync::service_tags::{
@@ -41,6 +43,29 @@ fn fixtures_dir() -> Option<PathBuf> {
     None
 }
 
+/// A fixture parsed once for the whole test run, because parsing a 4 MB file
+/// in a debug build takes most of a second.
+struct Parsed {
+    meta: SourceMeta,
+    file: ServiceTagsFile<'static>,
+}
+
+fn parsed(name: &'static str) -> Option<&'static Parsed> {
+    static CACHE: Mutex<BTreeMap<&str, &Parsed>> = Mutex::new(BTreeMap::new());
+
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = cache.get(name) {
+        return Some(found);
+    }
+    let (path, bytes) = fixture(name)?;
+    let bytes: &'static [u8] = Vec::leak(bytes);
+    let meta = SourceMeta::for_file(&path, bytes);
+    let file = ServiceTagsFile::parse(bytes, &meta).unwrap();
+    let entry: &'static Parsed = Box::leak(Box::new(Parsed { meta, file }));
+    cache.insert(name, entry);
+    Some(entry)
+}
+
 fn fixture(name: &str) -> Option<(PathBuf, Vec<u8>)> {
     let path = fixtures_dir()?.join(name);
     let bytes = std::fs::read(&path)
@@ -52,11 +77,9 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_owned()).collect()
 }
 
-fn select_from(name: &str, tags: &[&str]) -> Option<Selection> {
-    let (path, bytes) = fixture(name)?;
-    let meta = SourceMeta::for_file(&path, &bytes);
-    let file = ServiceTagsFile::parse(&bytes, &meta).unwrap();
-    Some(service_tags::select(&file, &meta, Cloud::Public, &strings(tags)).unwrap())
+fn select_from(name: &'static str, tags: &[&str]) -> Option<Selection> {
+    let Parsed { meta, file } = parsed(name)?;
+    Some(service_tags::select(file, meta, Cloud::Public, &strings(tags)).unwrap())
 }
 
 fn sorted_digest(selection: &Selection) -> String {
@@ -111,12 +134,9 @@ const FIXTURES: [(&str, u64, usize, &str); 5] = [
 #[test]
 fn fixtures_header_and_hash() {
     for (name, change_number, tag_count, sha256) in FIXTURES {
-        let Some((path, bytes)) = fixture(name) else {
+        let Some(Parsed { meta, file }) = parsed(name) else {
             return;
         };
-        let meta = SourceMeta::for_file(&path, &bytes);
-
-        let file = ServiceTagsFile::parse(&bytes, &meta).unwrap();
 
         assert_eq!(meta.file_name, name);
         assert_eq!(meta.sha256, sha256, "{name}");
@@ -283,17 +303,16 @@ fn union_of_two_tags_20251006() {
 
 #[test]
 fn snapshot_matches_original_tags() {
-    let Some((path, bytes)) = fixture(FILE_20251103) else {
+    let Some(Parsed { meta, file }) = parsed(FILE_20251103) else {
         return;
     };
-    let meta = SourceMeta::for_file(&path, &bytes);
-    let file = ServiceTagsFile::parse(&bytes, &meta).unwrap();
     let names = strings(&["AzureDatabricks", "AzureActiveDirectory"]);
-    let selection = service_tags::select(&file, &meta, Cloud::Public, &names).unwrap();
+    let selection = service_tags::select(file, meta, Cloud::Public, &names).unwrap();
 
     let snapshot: serde_json::Value = serde_json::from_str(&selection.snapshot_json()).unwrap();
 
     // The original file read as plain JSON, without ipsync's model.
+    let (_, bytes) = fixture(FILE_20251103).unwrap();
     let original: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let original_tag = |name: &str| {
         original["values"]
@@ -320,13 +339,11 @@ fn snapshot_matches_original_tags() {
 
 #[test]
 fn summary_of_fixture() {
-    let Some((path, bytes)) = fixture(FILE_20251103) else {
+    let Some(Parsed { meta, file }) = parsed(FILE_20251103) else {
         return;
     };
-    let meta = SourceMeta::for_file(&path, &bytes);
-    let file = ServiceTagsFile::parse(&bytes, &meta).unwrap();
 
-    let summary = service_tags::summarize(&file, &meta, &strings(&["AzureActiveDirectory"]));
+    let summary = service_tags::summarize(file, meta, &strings(&["AzureActiveDirectory"]));
 
     assert_eq!(summary.tag_count, 3041);
     assert_eq!(summary.change_number, 376);
@@ -347,15 +364,13 @@ fn summary_of_fixture() {
 
 #[test]
 fn missing_tag_suggests_real_names() {
-    let Some((path, bytes)) = fixture(FILE_20251103) else {
+    let Some(Parsed { meta, file }) = parsed(FILE_20251103) else {
         return;
     };
-    let meta = SourceMeta::for_file(&path, &bytes);
-    let file = ServiceTagsFile::parse(&bytes, &meta).unwrap();
 
     let error = service_tags::select(
-        &file,
-        &meta,
+        file,
+        meta,
         Cloud::Public,
         &strings(&["AzureCloud.WestEurope"]),
     )
