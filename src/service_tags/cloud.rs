@@ -23,7 +23,7 @@ pub struct InvalidCloud(pub String);
 impl Cloud {
     pub const ALL: [Cloud; 3] = [Cloud::Public, Cloud::UsGov, Cloud::China];
 
-    /// The value accepted by `--cloud`.
+    /// Returns the value accepted by `--cloud`.
     pub fn as_str(self) -> &'static str {
         match self {
             Cloud::Public => "public",
@@ -32,7 +32,7 @@ impl Cloud {
         }
     }
 
-    /// The word in the file name (`ServiceTags_<word>_YYYYMMDD.json`), which is also
+    /// Returns the word in the file name (`ServiceTags_<word>_YYYYMMDD.json`), which is also
     /// the value of the file's top-level `cloud` field.
     pub fn file_word(self) -> &'static str {
         match self {
@@ -49,7 +49,7 @@ impl Cloud {
             .find(|cloud| cloud.file_word() == word)
     }
 
-    /// The Microsoft Download Center id of the page that links the current file.
+    /// Returns the Microsoft Download Center id of the page that links the current file.
     pub fn download_page_id(self) -> u32 {
         match self {
             Cloud::Public => 56519,
@@ -58,7 +58,7 @@ impl Cloud {
         }
     }
 
-    /// The Microsoft Download Center page that links the current file.
+    /// Returns the Microsoft Download Center page that links the current file.
     pub fn download_page_url(self) -> Url {
         let text = format!(
             "https://www.microsoft.com/en-us/download/details.aspx?id={}",

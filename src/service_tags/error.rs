@@ -1,4 +1,4 @@
-//! Why a service tags source could not be fetched, read or used.
+//! Errors from fetching, reading and validating a service tags source.
 
 use std::io;
 use std::path::PathBuf;
@@ -79,7 +79,7 @@ pub enum SourceError {
     },
 
     #[error(
-        "`{location}` holds service tags for cloud `{found}`, but cloud `{requested}` (`{}`) was requested; {}",
+        "`{location}` contains service tags for cloud `{found}`, but cloud `{requested}` (`{}`) was requested; {}",
         .requested.file_word(),
         cloud_mismatch_hint(.found)
     )]

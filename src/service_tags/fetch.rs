@@ -30,7 +30,7 @@ pub const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION")
 );
 
-/// Where to get the service tags file from.
+/// The source of the service tags file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceSpec {
     /// A file on disk (`--service-tags-file`).

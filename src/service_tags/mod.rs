@@ -140,7 +140,7 @@ impl TagProperties<'_> {
     }
 }
 
-/// Where a service tags file came from, for messages, the plan and the snapshot.
+/// The origin of a service tags file, for messages, the plan and the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceMeta {
     /// The file name, such as `ServiceTags_Public_20251103.json`.
@@ -184,7 +184,7 @@ impl SourceMeta {
         }
     }
 
-    /// The URL or path, as messages name the source.
+    /// Returns the URL or path, as messages name the source.
     pub fn location(&self) -> String {
         match (&self.url, &self.path) {
             (Some(url), _) => url.clone(),
@@ -239,8 +239,8 @@ impl<'a> ServiceTagsFile<'a> {
     }
 }
 
-/// The serde_json message without its trailing ` at line L column C`, which the
-/// error shows on its own.
+/// Returns the serde_json message without its trailing ` at line L column C`,
+/// which the error shows on its own.
 fn error_detail(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text.rfind(" at line ") {
@@ -555,7 +555,7 @@ pub struct SnapshotTag<'s> {
     pub properties: &'s TagProperties<'static>,
 }
 
-/// Where the snapshot's tags came from.
+/// The origin of the snapshot's tags.
 #[derive(Debug, Serialize)]
 pub struct SnapshotSource<'s> {
     pub file_name: &'s str,
@@ -848,7 +848,7 @@ mod tests {
 
         assert_eq!(
             error.to_string(),
-            "`https://download.example/ServiceTags_Public_20251103.json` holds service tags for \
+            "`https://download.example/ServiceTags_Public_20251103.json` contains service tags for \
              cloud `Public`, but cloud `usgov` (`AzureGovernment`) was requested; pass \
              `--cloud public` or a file of the requested cloud"
         );

@@ -1,5 +1,5 @@
-//! An overview of a service tags file for `ipsync tags`: which tags it holds and
-//! how many prefixes each has.
+//! An overview of a service tags file for `ipsync tags`: which tags it contains
+//! and how many prefixes each has.
 
 use std::fmt::Write as _;
 
@@ -35,9 +35,9 @@ pub struct TagSummary {
     pub ipv6_count: usize,
 }
 
-/// Summarises `file`. With an empty `filter` every tag is listed; otherwise a tag
-/// is listed when its name contains one of the filter words, ignoring case, so
-/// `westeurope` lists every West Europe tag.
+/// Summarises `file`. An empty `filter` lists every tag. Otherwise a tag is listed
+/// when its name contains one of the filter words, ignoring case, so `westeurope`
+/// lists every West Europe tag.
 pub fn summarize(file: &ServiceTagsFile<'_>, meta: &SourceMeta, filter: &[String]) -> TagsSummary {
     let words: Vec<String> = filter.iter().map(|word| word.to_lowercase()).collect();
     let mut matched = vec![false; words.len()];

@@ -20,7 +20,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 /// The service tags fixture folder, or `None` (after saying so) when it is
-/// missing outside CI. `IPSYNC_FIXTURES_DIR` names the fixtures root that holds
+/// missing outside CI. `IPSYNC_FIXTURES_DIR` names the fixtures root that contains
 /// `service-tags/`.
 fn fixtures_dir() -> Option<PathBuf> {
     let root = std::env::var_os("IPSYNC_FIXTURES_DIR")
@@ -397,7 +397,7 @@ fn fetcher(server: &MockServer) -> Fetcher {
     Fetcher::new(client).with_download_base_override(Some(Url::parse(&server.uri()).unwrap()))
 }
 
-/// A page shaped like the Download Center in 2025: the link sits in script JSON
+/// Builds a page shaped like the Download Center in 2025: the link sits in script JSON
 /// with escaped slashes.
 fn dlc_page(file_name: &str) -> String {
     format!(
@@ -642,7 +642,7 @@ async fn download_wrong_cloud() {
     assert_eq!(
         error.to_string(),
         format!(
-            "`{url}` holds service tags for cloud `Public`, but cloud `usgov` \
+            "`{url}` contains service tags for cloud `Public`, but cloud `usgov` \
              (`AzureGovernment`) was requested; pass `--cloud public` or a file of the \
              requested cloud"
         )
