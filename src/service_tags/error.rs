@@ -107,7 +107,8 @@ pub enum SourceError {
     DuplicateTag { location: String, tag: String },
 
     #[error(
-        "service tag `{tag}` in `{location}` has no IPv4 prefix ({ipv6_count} IPv6 prefixes, which Databricks does not accept); choose a tag with IPv4 ranges"
+        "service tag `{tag}` in `{location}` has no IPv4 prefix{}; choose a tag with IPv4 ranges",
+        ipv6_note(*.ipv6_count)
     )]
     NoIpv4 {
         location: String,
@@ -147,6 +148,13 @@ fn status_hint(status: u16) -> &'static str {
         }
         500..=599 => "; the server failed, so run again later",
         _ => "",
+    }
+}
+
+fn ipv6_note(ipv6_count: usize) -> String {
+    match ipv6_count {
+        0 => " and no IPv6 prefix".to_owned(),
+        count => format!(" (IPv6 prefixes: {count}, which Databricks does not accept)"),
     }
 }
 

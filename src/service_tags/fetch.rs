@@ -15,7 +15,9 @@ use std::time::Duration;
 use regex::Regex;
 use url::Url;
 
-use super::{Cloud, Selection, ServiceTagsFile, SourceError, SourceMeta, select};
+use super::{
+    Cloud, Selection, ServiceTagsFile, SourceError, SourceMeta, TagsSummary, select, summarize,
+};
 
 /// Largest body accepted from any URL. A 2025 Public file is 4.3 MB and grows
 /// about 10 % a year, so this leaves a wide margin while stopping a runaway stream.
@@ -234,6 +236,19 @@ pub async fn load(
         }
     }
     Ok(selection)
+}
+
+/// Fetches the source and summarises its tags for `ipsync tags`, with `filter` as
+/// in [`summarize`]. The file's cloud is shown, not checked.
+pub async fn load_summary(
+    spec: &SourceSpec,
+    cloud: Cloud,
+    filter: &[String],
+    fetcher: &Fetcher,
+) -> Result<TagsSummary, SourceError> {
+    let fetched = fetcher.fetch(spec, cloud).await?;
+    let file = ServiceTagsFile::parse(&fetched.bytes, &fetched.meta)?;
+    Ok(summarize(&file, &fetched.meta, filter))
 }
 
 /// A link to a service tags file found on a download page.

@@ -28,7 +28,7 @@ pub use cloud::{Cloud, InvalidCloud};
 pub use error::{MissingTag, SourceError};
 pub use fetch::{
     DEFAULT_MAX_BODY_BYTES, DownloadLink, Fetched, Fetcher, SourceSpec, USER_AGENT,
-    find_download_links, http_client, load, rebase_download_url,
+    find_download_links, http_client, load, load_summary, rebase_download_url,
 };
 pub use summary::{TagSummary, TagsSummary, summarize};
 
@@ -934,10 +934,11 @@ mod tests {
             error,
             SourceError::NoIpv4 { ref tag, ipv6_count: 1, .. } if tag == "OnlyIpv6"
         ));
-        assert!(
-            error
-                .to_string()
-                .contains("has no IPv4 prefix (1 IPv6 prefixes")
+        assert_eq!(
+            error.to_string(),
+            "service tag `OnlyIpv6` in `https://download.example/ServiceTags_Public_20251103.json` \
+             has no IPv4 prefix (IPv6 prefixes: 1, which Databricks does not accept); choose a \
+             tag with IPv4 ranges"
         );
     }
 

@@ -783,3 +783,29 @@ async fn missing_local_file() {
     );
     assert!(message.ends_with("check the path given to `--service-tags-file`"));
 }
+
+#[tokio::test]
+async fn summary_through_download_page() {
+    let Some((_, bytes)) = fixture(FILE_20251103) else {
+        return;
+    };
+    let server = MockServer::start().await;
+    serve_page(&server, dlc_page("ServiceTags_Public_20251103.json")).await;
+    serve_file(&server, FILE_PATH_20251103, json_body(bytes)).await;
+
+    let summary = service_tags::load_summary(
+        &SourceSpec::DownloadPage(page_url(&server)),
+        Cloud::Public,
+        &strings(&["AzureDatabricks"]),
+        &fetcher(&server),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(summary.file_name, "ServiceTags_Public_20251103.json");
+    assert_eq!(summary.tag_count, 3041);
+    assert_eq!(summary.tags.len(), 1);
+    assert_eq!(summary.tags[0].change_number, 50);
+    assert_eq!(summary.tags[0].ipv4_count, 558);
+    assert_eq!(summary.tags[0].ipv6_count, 89);
+}
