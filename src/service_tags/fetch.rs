@@ -314,14 +314,29 @@ pub fn rebase_download_url(link: &Url, base: &Url) -> Url {
     rebased
 }
 
-/// Returns `url` as text without user name, password, query or fragment, so a
-/// signed URL's credentials never reach a log, an error or a committed file.
+/// Returns `url` as text without user name, password or fragment, and with the
+/// values of credential-like query parameters (such as a signed URL's `sig`)
+/// replaced by `REDACTED`, so they never reach a log, an error or a committed file.
 pub(crate) fn display_url(url: &Url) -> String {
+    const SECRET_WORDS: [&str; 6] = ["sig", "token", "key", "secret", "password", "credential"];
+
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
-    shown.set_query(None);
     shown.set_fragment(None);
+
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let lower = name.to_ascii_lowercase();
+                let secret = SECRET_WORDS.iter().any(|word| lower.contains(word));
+                let value = if secret { "REDACTED".into() } else { value };
+                (name.into_owned(), value.into_owned())
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
     shown.to_string()
 }
 
@@ -449,10 +464,24 @@ mod tests {
     }
 
     #[test]
-    fn display_url_drops_credentials_and_query() {
-        let url = Url::parse("https://me:secret@files.example/t.json?sv=1&sig=abc#part").unwrap();
+    fn display_url_redacts_credentials() {
+        let url = Url::parse(
+            "https://me:pw@files.example/t.json?sv=2024&sig=abc%2F&X-Amz-Security-Token=t#part",
+        )
+        .unwrap();
 
-        assert_eq!(display_url(&url), "https://files.example/t.json");
+        assert_eq!(
+            display_url(&url),
+            "https://files.example/t.json?sv=2024&sig=REDACTED&X-Amz-Security-Token=REDACTED"
+        );
+    }
+
+    #[test]
+    fn display_url_keeps_page_id() {
+        let url =
+            Url::parse("https://www.microsoft.com/en-us/download/details.aspx?id=56519").unwrap();
+
+        assert_eq!(display_url(&url), url.as_str());
     }
 
     #[test]

@@ -145,7 +145,7 @@ impl TagProperties<'_> {
 pub struct SourceMeta {
     /// The file name, such as `ServiceTags_Public_20251103.json`.
     pub file_name: String,
-    /// The URL the bytes came from, without credentials or query; `None` for a local file.
+    /// The URL the bytes came from, with credentials redacted; `None` for a local file.
     pub url: Option<String>,
     /// The local path the bytes came from; `None` for a download.
     pub path: Option<PathBuf>,
@@ -278,7 +278,7 @@ pub struct Selection {
     /// The file's top-level `changeNumber`.
     pub change_number: u64,
     pub file_name: String,
-    /// The URL the file came from, without credentials or query; `None` for a local file.
+    /// The URL the file came from, with credentials redacted; `None` for a local file.
     pub url: Option<String>,
     /// Lowercase hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -1051,7 +1051,7 @@ mod tests {
     #[test]
     fn meta_for_url_takes_last_segment() {
         let url = url::Url::parse(
-            "https://user:pw@download.example/a/b/ServiceTags_China_20251020.json?sig=secret",
+            "https://user:pw@download.example/a/b/ServiceTags_China_20251020.json?sig=secret#x",
         )
         .unwrap();
 
@@ -1060,7 +1060,7 @@ mod tests {
         assert_eq!(meta.file_name, "ServiceTags_China_20251020.json");
         assert_eq!(
             meta.url.as_deref(),
-            Some("https://download.example/a/b/ServiceTags_China_20251020.json")
+            Some("https://download.example/a/b/ServiceTags_China_20251020.json?sig=REDACTED")
         );
         // sha256("abc") from FIPS 180-2, appendix B.1.
         assert_eq!(

@@ -550,7 +550,8 @@ async fn discovery_without_link_fails() {
     assert_eq!(
         error.to_string(),
         format!(
-            "no `ServiceTags_Public_YYYYMMDD.json` download link found on `{}{PAGE_PATH}`; \
+            "no `ServiceTags_Public_YYYYMMDD.json` download link found on \
+             `{}{PAGE_PATH}?id=56519`; \
              Microsoft may have changed the page, so pass the file's URL with \
              `--service-tags-url` or a downloaded copy with `--service-tags-file`",
             server.uri()
