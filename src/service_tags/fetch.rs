@@ -182,6 +182,7 @@ impl Fetcher {
             return Err(too_large());
         }
 
+        tracing::debug!(url = %shown, expected_bytes = ?response.content_length(), "response headers received");
         let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
         while let Some(chunk) = response.chunk().await.map_err(request_failed)? {
             if (bytes.len() + chunk.len()) as u64 > self.max_body_bytes {

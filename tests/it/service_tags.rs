@@ -810,3 +810,38 @@ async fn summary_through_download_page() {
     assert_eq!(summary.tags[0].ipv4_count, 558);
     assert_eq!(summary.tags[0].ipv6_count, 89);
 }
+
+#[tokio::test]
+async fn discovery_defaults_to_found_link() {
+    let server = MockServer::start().await;
+    serve_page(&server, dlc_page("ServiceTags_Public_20251103.json")).await;
+    let client = service_tags::http_client(Duration::from_secs(30)).unwrap();
+
+    // `discover` only reads the page, so nothing is sent to the linked host.
+    let link = Fetcher::new(client)
+        .discover(&page_url(&server), Cloud::Public)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        link.as_str(),
+        format!("https://download.microsoft.com{FILE_PATH_20251103}")
+    );
+}
+
+#[test]
+fn snapshot_ignores_line_endings() {
+    // 20251028 uses LF and 20251103 CRLF; AzureActiveDirectory is the same in both.
+    let Some(lf) = select_from(FILE_20251028, &["AzureActiveDirectory"]) else {
+        return;
+    };
+    let Some(crlf) = select_from(FILE_20251103, &["AzureActiveDirectory"]) else {
+        return;
+    };
+
+    let lf_values = serde_json::to_value(lf.snapshot().values).unwrap();
+    let crlf_values = serde_json::to_value(crlf.snapshot().values).unwrap();
+
+    assert_eq!(lf_values, crlf_values);
+    assert_ne!(lf.sha256, crlf.sha256);
+}
