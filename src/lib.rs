@@ -10,3 +10,4 @@ pub mod prefix;
 pub mod report;
 pub mod secret;
 pub mod state;
+pub mod service_tags;

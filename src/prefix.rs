@@ -48,7 +48,8 @@ impl Ipv4Prefix {
         self.0.network()
     }
 
-    /// Prefix length in bits. A prefix is never empty, so there is no `is_empty`.
+    // A prefix length of 0 means every address, not an empty prefix, so an
+    // `is_empty` would mislead.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u8 {
         self.0.prefix_len()

@@ -3,4 +3,5 @@
 mod auth;
 mod databricks_client;
 // mod plan_fixtures;
+mod service_tags;
 mod support;
