@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod databricks;
+pub mod emulator;
 pub mod env;
 pub mod prefix;
 pub mod secret;
