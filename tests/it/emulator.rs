@@ -1045,7 +1045,7 @@ async fn state_file_survives_restart() {
     assert_eq!(saved["accounts"]["acct"][0]["label"], "kept");
 
     let second = start(with_file()).await;
-    assert_eq!(second.lists(&account("acct")), [created.clone()]);
+    assert_eq!(second.lists(&account("acct")), std::slice::from_ref(&created));
     let (status, body) = call(
         &second,
         Method::GET,
