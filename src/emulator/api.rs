@@ -105,8 +105,8 @@ async fn read(
     Ok(Json(json!({ "ip_access_list": wire(list) })))
 }
 
-/// PATCH and PUT return the stored list, as the REST reference documents; the SDKs ignore
-/// the body, so a client must accept `{}` from the real service too.
+/// PATCH and PUT return the stored list, as the REST reference documents. The SDKs ignore
+/// this body, so a client should also accept the `{}` that the real service may send.
 async fn update(
     State(shared): State<Arc<Shared>>,
     target: Target,
@@ -165,8 +165,8 @@ impl Shared {
     /// Checks that the caller's address may reach `scope`, then that the bearer token is
     /// valid there, and returns the caller's user id.
     ///
-    /// NOTE: The service's order of the two checks is not documented; the address check
-    /// comes first here because the block applies to every request, signed in or not.
+    /// NOTE: The service's order of the two checks is not documented. The address check
+    /// comes first here, because the block applies to every request, signed in or not.
     fn authorize(&self, headers: &HeaderMap, scope: &Scope) -> Result<i64, ApiError> {
         let mut inner = self.lock();
 
@@ -212,8 +212,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// NOTE: A bad personal access token may get 403 from the real service rather than 401;
-/// the emulator answers 401 for every missing or unknown token.
+/// NOTE: The real service may return 403 rather than 401 for a bad personal access token.
+/// The emulator returns 401 for every missing or unknown token.
 fn unauthenticated(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
 }

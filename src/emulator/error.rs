@@ -1,7 +1,7 @@
 //! Error bodies in the shapes the Databricks REST API returns them.
 //!
 //! Most errors read `{"error_code": "INVALID_STATE", "message": "…"}`. The IP access list
-//! block is the exception: the service answers it with a numeric `error_code` (`403`).
+//! block is the exception: the service returns it with a numeric `error_code` (`403`).
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -1,4 +1,4 @@
-//! Injected failures: rate limiting, unavailability, slow answers and dropped connections.
+//! Injected failures: rate limiting, unavailability, slow responses and dropped connections.
 //!
 //! A dropped connection needs the socket itself, which axum does not hand to handlers. So the
 //! emulator listens through [`SeverableListener`], whose streams share a flag with the
@@ -20,13 +20,13 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-/// What an injected fault does to a request.
+/// The effect of an injected fault on a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
-    /// Answers 429 `REQUEST_LIMIT_EXCEEDED` with `Retry-After: <retry_after_seconds>`.
+    /// Responds with 429 `REQUEST_LIMIT_EXCEEDED` with `Retry-After: <retry_after_seconds>`.
     TooManyRequests { retry_after_seconds: u64 },
-    /// Answers 503 `TEMPORARILY_UNAVAILABLE`, with `Retry-After` when seconds are given.
+    /// Responds with 503 `TEMPORARILY_UNAVAILABLE`, with `Retry-After` when seconds are given.
     Unavailable {
         #[serde(default)]
         retry_after_seconds: Option<u64>,

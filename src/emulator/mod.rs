@@ -1,11 +1,11 @@
 //! A local, stateful emulator of the Databricks IP access list APIs and their OAuth token
 //! endpoints, for tests, `ipsync demo` and users who rehearse a change (`ipsync emulate`).
 //!
-//! One port serves the workspace API (`/api/2.0/ip-access-lists`), the account API of any
-//! account id (`/api/2.0/accounts/{account_id}/ip-access-lists`, each account with its own
-//! lists), the OAuth endpoints (`/oidc/v1/token`, `/oidc/accounts/{account_id}/v1/token` and
-//! their discovery documents) and admin endpoints under `/_emulator/` that seed lists, read
-//! the state, set the caller's address and inject faults. The emulated behaviour follows the
+//! One port serves the workspace API (`/api/2.0/ip-access-lists`) and the account API of any
+//! account id (`/api/2.0/accounts/{account_id}/ip-access-lists`), where each account has its
+//! own lists. It also serves the OAuth endpoints (`/oidc/v1/token`,
+//! `/oidc/accounts/{account_id}/v1/token` and their discovery documents). Admin endpoints
+//! under `/_emulator/` seed lists, read the state, set the caller's address and inject faults. The emulated behaviour follows the
 //! Databricks REST reference (<https://docs.databricks.com/api/workspace/ipaccesslists>) and
 //! the official SDKs: the same JSON shapes, validation errors, the 1,000-value quota, the
 //! caller-lockout check (`INVALID_STATE`) and the 403 of a blocked address.
@@ -47,7 +47,7 @@ use faults::{Connection, SeverableListener};
 use oauth::IssuedToken;
 use store::{Store, WriteContext};
 
-/// What the emulator accepts and how it starts.
+/// Settings of an emulator: accepted credentials, the caller's address and the state file.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// Bearer tokens (personal access tokens) accepted at every scope.
@@ -56,9 +56,9 @@ pub struct EmulatorConfig {
     pub client: Option<(String, Secret)>,
     /// Subject tokens (such as a GitHub OIDC JWT) that the token-exchange grant accepts.
     pub federated_subject_tokens: Vec<Secret>,
-    /// The address the emulated service sees as the caller's, for the lockout checks.
+    /// The address the emulated service takes as the caller's, for the lockout checks.
     pub caller_ip: Ipv4Addr,
-    /// A JSON file that holds the lists: read at start when it exists, written after each change.
+    /// A JSON file that stores the lists: read at start when it exists, written after each change.
     pub state_file: Option<PathBuf>,
     /// Whether the lists gate requests; when false, neither the 403 block nor `INVALID_STATE`
     /// applies, as on a workspace whose IP access list feature is off.
@@ -149,7 +149,7 @@ impl Emulator {
         })
     }
 
-    /// The base URL, such as `http://127.0.0.1:41234/`; use it as the Databricks host.
+    /// Returns the base URL, such as `http://127.0.0.1:41234/`; use it as the Databricks host.
     pub fn url(&self) -> Url {
         self.url.clone()
     }
@@ -188,7 +188,7 @@ impl Emulator {
             .expect("failed to write the emulator state file")
     }
 
-    /// The lists of `scope`, in creation order.
+    /// Returns the lists of `scope`, in creation order.
     pub fn lists(&self, scope: &Scope) -> Vec<AccessList> {
         self.shared.lock().store.lists(scope).to_vec()
     }
@@ -202,7 +202,7 @@ impl Emulator {
         self.shared.lock().faults.clear();
     }
 
-    /// Requests that reached the emulated API so far, oldest first.
+    /// Returns the requests that reached the emulated API so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
     }
@@ -286,7 +286,7 @@ pub(crate) struct Inner {
     enforce: bool,
     faults: Vec<Fault>,
     requests: Vec<RecordedRequest>,
-    /// Issued OAuth access tokens by value.
+    /// Issued OAuth access tokens, keyed by the token.
     issued: HashMap<String, IssuedToken>,
 }
 
@@ -335,7 +335,7 @@ impl Shared {
         let mut next = inner.store.clone();
         let result = change(&mut next, &context)?;
         self.save(&next).map_err(|error| {
-            tracing::error!(%error, "failed to write the emulator state file");
+            tracing::error!(%error, state_file = ?self.state_file, "failed to write the emulator state file");
             ApiError::internal(format!("The emulator failed to save its state: {error}"))
         })?;
         inner.store = next;

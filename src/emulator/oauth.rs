@@ -198,8 +198,8 @@ fn discovery_document(issuer: &str) -> Value {
     })
 }
 
-/// Host metadata, answered as a workspace host does. A single port cannot also answer as an
-/// accounts host, so an account client must be pointed at the account discovery document.
+/// Returns host metadata as a workspace host does. One port cannot also act as an accounts
+/// host, so an account client must be pointed at the account discovery document.
 async fn host_metadata(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Json<Value> {
     Json(json!({
         "oidc_endpoint": format!("{}/oidc", base_url(&headers)),
@@ -207,7 +207,7 @@ async fn host_metadata(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
     }))
 }
 
-/// The URL the client used to reach the emulator, from the `Host` header.
+/// Returns the URL the client used to reach the emulator, from the `Host` header.
 fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)

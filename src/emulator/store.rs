@@ -22,7 +22,9 @@ use crate::prefix::Ipv4Prefix;
 /// Values (addresses or CIDR blocks) allowed across all lists of a workspace or of an account.
 pub const MAX_VALUES: usize = 1000;
 
-/// Every list the emulator holds: the workspace's, and each account's on its own.
+/// Every list of the emulator: the workspace's, and each account's on its own.
+///
+/// A rejected write may leave the store changed, so callers run writes on a copy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Store {
     #[serde(default)]
@@ -31,7 +33,7 @@ pub struct Store {
     pub accounts: BTreeMap<String, Vec<AccessList>>,
 }
 
-/// Who writes, when, and from which address the lockout check is made.
+/// The time, author and caller address of one write.
 #[derive(Debug, Clone, Copy)]
 pub struct WriteContext {
     /// Milliseconds since the Unix epoch.

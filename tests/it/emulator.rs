@@ -554,7 +554,7 @@ async fn blocked_caller_gets_403() {
         json!({"error_code": 403, "message": "Source IP address: 203.0.113.7 is blocked by Databricks IP ACL for workspace: 987654321"}),
     );
 
-    // Account lists are separate, so the account API still answers.
+    // Account lists are separate, so the account API still responds.
     let (status, _) = call(
         &emulator,
         Method::GET,
@@ -1045,7 +1045,10 @@ async fn state_file_survives_restart() {
     assert_eq!(saved["accounts"]["acct"][0]["label"], "kept");
 
     let second = start(with_file()).await;
-    assert_eq!(second.lists(&account("acct")), std::slice::from_ref(&created));
+    assert_eq!(
+        second.lists(&account("acct")),
+        std::slice::from_ref(&created)
+    );
     let (status, body) = call(
         &second,
         Method::GET,

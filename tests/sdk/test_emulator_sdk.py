@@ -10,7 +10,7 @@ these environment variables:
 
 The workspace client authenticates with the token. The account client uses OAuth M2M. It
 finds the token endpoint through `discovery_url`, because the SDK reads it from the host's
-`/.well-known/databricks-config`, and the emulator answers there as a workspace host.
+`/.well-known/databricks-config`, and the emulator responds there as a workspace host.
 """
 
 import json
@@ -64,7 +64,7 @@ def inject_fault(fault):
 
 def exercise(test, api):
     """Lists, creates, reads, updates, replaces and deletes lists through `api`."""
-    # The emulator sees the caller as 203.0.113.7, inside 203.0.113.0/24.
+    # The emulator takes the caller to be 203.0.113.7, inside 203.0.113.0/24.
     created = api.create(
         label="sdk-allow",
         list_type=ListType.ALLOW,
