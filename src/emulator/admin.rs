@@ -7,8 +7,10 @@
 //!   means the workspace).
 //! - `PATCH /_emulator/settings`: `{"caller_ip"?, "enforce"?}`.
 //! - `POST /_emulator/faults`: queue a fault, such as
-//!   `{"kind": "too_many_requests", "retry_after_seconds": 2, "count": 1}`;
-//!   `DELETE` clears them.
+//!   `{"kind": "too_many_requests", "retry_after_seconds": 2, "count": 1}`. The kinds are
+//!   `too_many_requests`, `unavailable` (optional `retry_after_seconds`), `delay` (`millis`),
+//!   `drop_connection` and `drop_response`; `count`, `method` and `path_prefix` are optional.
+//!   `DELETE` clears the queue.
 //! - `GET /_emulator/requests`: requests the emulated API received; `DELETE` clears them.
 //! - `DELETE /_emulator/tokens`: revoke every issued OAuth token.
 

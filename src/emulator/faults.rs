@@ -33,8 +33,11 @@ pub enum FaultKind {
     },
     /// Waits, then handles the request normally.
     Delay { millis: u64 },
-    /// Closes the connection without sending a response.
+    /// Closes the connection without handling the request or sending a response.
     DropConnection,
+    /// Handles the request, then closes the connection instead of sending the response, as
+    /// when a response is lost after the service made the change.
+    DropResponse,
 }
 
 /// A failure for the next `count` requests that match `method` and `path_prefix`.
@@ -78,6 +81,10 @@ impl Fault {
 
     pub fn drop_connection() -> Self {
         Self::new(FaultKind::DropConnection)
+    }
+
+    pub fn drop_response() -> Self {
+        Self::new(FaultKind::DropResponse)
     }
 
     fn new(kind: FaultKind) -> Self {

@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -445,14 +445,17 @@ async fn gate(
         }
         Some(FaultKind::DropConnection) => {
             connection.sever();
-            tracing::info!(%method, %path, "emulator dropped the connection (injected fault)");
-            shared.lock().requests.push(RecordedRequest {
-                method: method.to_string(),
+            return dropped(
+                &shared,
+                &method,
                 path,
-                status: None,
-            });
-            // The severed stream fails the write of this response, so it never leaves.
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            );
+        }
+        Some(FaultKind::DropResponse) => {
+            let response = next.run(request).await;
+            connection.sever();
+            return dropped(&shared, &method, path, response);
         }
     };
 
@@ -464,6 +467,18 @@ async fn gate(
         method: method.to_string(),
         path,
         status: Some(status.as_u16()),
+    });
+    response
+}
+
+/// Records a request whose connection an injected fault cut, and returns the response that
+/// the severed stream will fail to send.
+fn dropped(shared: &Shared, method: &Method, path: String, response: Response) -> Response {
+    tracing::info!(%method, %path, "emulator dropped the connection (injected fault)");
+    shared.lock().requests.push(RecordedRequest {
+        method: method.to_string(),
+        path,
+        status: None,
     });
     response
 }

@@ -943,6 +943,25 @@ async fn fault_drop_connection() {
 }
 
 #[tokio::test]
+async fn fault_drop_response_after_create() {
+    let emulator = start(config()).await;
+    emulator.inject(Fault::drop_response().matching(Method::POST, "/api/2.0/ip-access-lists"));
+
+    let error = reqwest::Client::new()
+        .post(emulator.url().join("api/2.0/ip-access-lists").unwrap())
+        .bearer_auth(TOKEN)
+        .json(&json!({"label": "lost", "list_type": "BLOCK", "ip_addresses": ["192.0.2.1"]}))
+        .send()
+        .await
+        .unwrap_err();
+
+    assert!(!error.is_status(), "{error}");
+    let lists = emulator.lists(&Scope::Workspace);
+    assert_eq!(lists.len(), 1);
+    assert_eq!(lists[0].label, "lost");
+}
+
+#[tokio::test]
 async fn admin_endpoints_seed_and_fault() {
     let emulator = start(config()).await;
     let client = reqwest::Client::new();
@@ -1043,6 +1062,7 @@ async fn state_file_survives_restart() {
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
     assert_eq!(saved["accounts"]["acct"][0]["label"], "kept");
+    assert!(!folder.path().join("state.json.tmp").exists());
 
     let second = start(with_file()).await;
     assert_eq!(
