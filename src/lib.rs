@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod databricks;
+pub mod emulator;
 pub mod env;
 pub mod plan;
 pub mod prefix;

@@ -2,6 +2,8 @@
 
 mod auth;
 mod databricks_client;
-// mod plan_fixtures;
+mod emulator;
+mod emulator_sdk;
+mod plan_fixtures;
 mod service_tags;
 mod support;
