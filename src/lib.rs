@@ -2,7 +2,9 @@
 //! first of all Microsoft's Azure service tags.
 
 pub mod auth;
+pub mod apply;
 pub mod cli;
+pub mod commands;
 pub mod databricks;
 pub mod emulator;
 pub mod env;
