@@ -36,7 +36,12 @@ fn live_list(entries: Vec<String>) -> AccessList {
     }
 }
 
-fn read_select_plan(bytes: &[u8], meta: &SourceMeta, tags: &[String], lists: &[AccessList]) -> usize {
+fn read_select_plan(
+    bytes: &[u8],
+    meta: &SourceMeta,
+    tags: &[String],
+    lists: &[AccessList],
+) -> usize {
     let file = ServiceTagsFile::parse(bytes, meta).unwrap();
     let selection = service_tags::select(&file, meta, Cloud::Public, tags).unwrap();
     let plan = plan::compute(PlanInput {
@@ -71,20 +76,31 @@ fn bench(criterion: &mut Criterion) {
     };
     let bytes = std::fs::read(&path).unwrap();
     let meta = SourceMeta::for_file(&path, &bytes);
-    let lists = [live_list(vec!["20.190.128.0/18".to_owned(), "198.51.100.0/24".to_owned()])];
+    let lists = [live_list(vec![
+        "20.190.128.0/18".to_owned(),
+        "198.51.100.0/24".to_owned(),
+    ])];
 
     let one_tag = vec!["AzureActiveDirectory".to_owned()];
     criterion.bench_function("read_select_plan_aad", |bencher| {
         bencher.iter(|| read_select_plan(black_box(&bytes), &meta, &one_tag, &lists))
     });
 
-    let two_tags = vec!["AzureActiveDirectory".to_owned(), "AzureDatabricks".to_owned()];
+    let two_tags = vec![
+        "AzureActiveDirectory".to_owned(),
+        "AzureDatabricks".to_owned(),
+    ];
     criterion.bench_function("read_select_plan_aad_databricks", |bencher| {
         bencher.iter(|| read_select_plan(black_box(&bytes), &meta, &two_tags, &lists))
     });
 
     criterion.bench_function("parse_only", |bencher| {
-        bencher.iter(|| ServiceTagsFile::parse(black_box(&bytes), &meta).unwrap().values.len())
+        bencher.iter(|| {
+            ServiceTagsFile::parse(black_box(&bytes), &meta)
+                .unwrap()
+                .values
+                .len()
+        })
     });
 }
 

@@ -44,8 +44,15 @@ pub fn find_planned_list<'a>(plan: &Plan, lists: &'a [AccessList]) -> Option<&'a
 /// The live list is read again and compared with the plan's `before`, so a list that
 /// someone edited after the plan is never overwritten. The list is backed up before
 /// the write and read back after it.
-pub async fn execute(client: &Client, plan: &Plan, options: &ApplyOptions<'_>) -> Result<ApplyOutcome> {
-    let lists = client.list().await.context("failed to read the live IP access lists before writing")?;
+pub async fn execute(
+    client: &Client,
+    plan: &Plan,
+    options: &ApplyOptions<'_>,
+) -> Result<ApplyOutcome> {
+    let lists = client
+        .list()
+        .await
+        .context("failed to read the live IP access lists before writing")?;
     let live = find_planned_list(plan, &lists);
     plan::check_drift(plan, live)?;
 
@@ -65,7 +72,12 @@ pub async fn execute(client: &Client, plan: &Plan, options: &ApplyOptions<'_>) -
             client
                 .update(&list.list_id, &update)
                 .await
-                .with_context(|| format!("failed to update list `{}` (`{}`)", list.label, list.list_id))?;
+                .with_context(|| {
+                    format!(
+                        "failed to update list `{}` (`{}`)",
+                        list.label, list.list_id
+                    )
+                })?;
             (list.list_id.clone(), false)
         }
         None => {
@@ -109,9 +121,13 @@ fn back_up(list: &AccessList, options: &ApplyOptions<'_>) -> Result<PathBuf> {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let stamp = options.now.replace(':', "-");
-    let path = options.backup_dir.join(&slug).join(format!("backup-{stamp}.json"));
+    let path = options
+        .backup_dir
+        .join(&slug)
+        .join(format!("backup-{stamp}.json"));
 
-    state::write_atomic(&path, &bytes).context("failed to back up the list before writing; nothing was written")?;
+    state::write_atomic(&path, &bytes)
+        .context("failed to back up the list before writing; nothing was written")?;
     options
         .target_state
         .write(state::BACKUP_FILE, &bytes)
@@ -154,7 +170,11 @@ fn record(plan: &Plan, outcome: &ApplyOutcome, options: &ApplyOptions<'_>) -> Re
 
 /// Renders an apply result for a terminal.
 pub fn render_outcome(plan: &Plan, outcome: &ApplyOutcome) -> String {
-    let verb = if outcome.created { "Created" } else { "Updated" };
+    let verb = if outcome.created {
+        "Created"
+    } else {
+        "Updated"
+    };
     let mut text = format!(
         "{verb} list `{}` (`{}`): {} added, {} removed, {} entries; read back and verified.\n",
         outcome.list.label,
@@ -164,7 +184,10 @@ pub fn render_outcome(plan: &Plan, outcome: &ApplyOutcome) -> String {
         outcome.list.ip_addresses.len()
     );
     if let Some(backup) = &outcome.backup {
-        text.push_str(&format!("Backup of the previous list: {}\n", backup.display()));
+        text.push_str(&format!(
+            "Backup of the previous list: {}\n",
+            backup.display()
+        ));
     }
     text.push_str(&format!(
         "Source: {} (changeNumber {})\n",

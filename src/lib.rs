@@ -1,8 +1,8 @@
 //! ipsync keeps Databricks IP access lists in step with published IP ranges,
 //! first of all Microsoft's Azure service tags.
 
-pub mod auth;
 pub mod apply;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod databricks;
@@ -12,5 +12,5 @@ pub mod plan;
 pub mod prefix;
 pub mod report;
 pub mod secret;
-pub mod state;
 pub mod service_tags;
+pub mod state;

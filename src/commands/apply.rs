@@ -9,15 +9,16 @@ use super::plan::{fetch_and_plan, last_applied_tags, overrides};
 use super::target::{self};
 use super::{Context, Status};
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
-use crate::databricks::Client;
 use crate::cli::{ApplyArgs, TargetArgs};
+use crate::databricks::Client;
 use crate::plan::{self, Overrides, PLAN_VERSION, Plan};
 use crate::report;
 use crate::state::{self, TargetState};
 
 /// Reads and checks a plan file.
 pub fn read_plan_file(path: &Path) -> Result<Plan> {
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read the plan file `{}`", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("failed to read the plan file `{}`", path.display()))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("the plan file `{}` is not valid JSON", path.display()))?;
     let version = value.get("version").and_then(serde_json::Value::as_u64);
@@ -28,7 +29,8 @@ pub fn read_plan_file(path: &Path) -> Result<Plan> {
             version.map_or_else(|| "(missing)".to_owned(), |version| version.to_string())
         );
     }
-    serde_json::from_value(value).with_context(|| format!("the plan file `{}` is not an ipsync plan", path.display()))
+    serde_json::from_value(value)
+        .with_context(|| format!("the plan file `{}` is not an ipsync plan", path.display()))
 }
 
 /// Makes the target flags point at the plan's target, refusing flags that name another one.
@@ -65,12 +67,17 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<Status> {
             (plan, target.client, target_state)
         }
         None => {
-            let planned = fetch_and_plan(context, &args.source, &args.target, &args.state, overrides).await?;
+            let planned =
+                fetch_and_plan(context, &args.source, &args.target, &args.state, overrides).await?;
             (planned.plan, planned.target.client, planned.target_state)
         }
     };
 
-    let backup_dir = args.state.backup_dir.clone().unwrap_or_else(|| args.state.state_dir.clone());
+    let backup_dir = args
+        .state
+        .backup_dir
+        .clone()
+        .unwrap_or_else(|| args.state.state_dir.clone());
     let settings = ApplySettings {
         overrides,
         yes: args.yes,
@@ -108,7 +115,11 @@ pub async fn apply_plan(
     }
 
     let last_applied = last_applied_tags(target_state)?;
-    plan::check_guards(plan, settings.overrides.with_recorded(&plan.overrides), &last_applied)?;
+    plan::check_guards(
+        plan,
+        settings.overrides.with_recorded(&plan.overrides),
+        &last_applied,
+    )?;
 
     if !plan.has_changes() {
         tracing::info!("nothing to apply");

@@ -12,7 +12,11 @@ use crate::plan;
 use crate::state;
 
 /// Finds the list named by `--list-id` or `--list-label`, refusing an ambiguous label.
-fn find_list<'a>(lists: &'a [AccessList], list_id: Option<&str>, label: &str) -> Result<&'a AccessList> {
+fn find_list<'a>(
+    lists: &'a [AccessList],
+    list_id: Option<&str>,
+    label: &str,
+) -> Result<&'a AccessList> {
     if let Some(list_id) = list_id {
         return lists
             .iter()
@@ -22,14 +26,23 @@ fn find_list<'a>(lists: &'a [AccessList], list_id: Option<&str>, label: &str) ->
     let matching: Vec<&AccessList> = lists.iter().filter(|list| list.label == label).collect();
     match matching.as_slice() {
         [list] => Ok(list),
-        [] => bail!("no IP access list has the label `{label}`; name it with `--list-label` or `--list-id`"),
-        _ => bail!("{} lists have the label `{label}`; name the one you mean with `--list-id`", matching.len()),
+        [] => bail!(
+            "no IP access list has the label `{label}`; name it with `--list-label` or `--list-id`"
+        ),
+        _ => bail!(
+            "{} lists have the label `{label}`; name the one you mean with `--list-id`",
+            matching.len()
+        ),
     }
 }
 
 pub async fn backup(context: &Context, args: BackupArgs) -> Result<Status> {
     let target = connect(context, &args.target, "AzureActiveDirectory").await?;
-    let lists = target.client.list().await.context("failed to read the IP access lists")?;
+    let lists = target
+        .client
+        .list()
+        .await
+        .context("failed to read the IP access lists")?;
     let list = find_list(&lists, target.list_id.as_deref(), &target.label)?;
 
     state::write_atomic(&args.out, &state::to_json_bytes(list))?;
@@ -44,9 +57,14 @@ pub async fn backup(context: &Context, args: BackupArgs) -> Result<Status> {
 }
 
 pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
-    let bytes = std::fs::read(&args.from).with_context(|| format!("failed to read the backup `{}`", args.from.display()))?;
-    let saved: AccessList = serde_json::from_slice(&bytes)
-        .with_context(|| format!("`{}` is not a backup of an IP access list", args.from.display()))?;
+    let bytes = std::fs::read(&args.from)
+        .with_context(|| format!("failed to read the backup `{}`", args.from.display()))?;
+    let saved: AccessList = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "`{}` is not a backup of an IP access list",
+            args.from.display()
+        )
+    })?;
     if saved.ip_addresses.is_empty() && saved.list_type == ListType::Allow {
         bail!(
             "refused by the `empty-list` guard: the backup `{}` holds no entries, and an empty allow list is never written \
@@ -60,16 +78,27 @@ pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
         target_args.list_id = Some(saved.list_id.clone());
     }
     let target = connect(context, &target_args, &saved.label).await?;
-    let lists = target.client.list().await.context("failed to read the IP access lists")?;
+    let lists = target
+        .client
+        .list()
+        .await
+        .context("failed to read the IP access lists")?;
     let live = find_list(&lists, target.list_id.as_deref(), &target.label)?;
 
-    let backup_dir = args.state.backup_dir.clone().unwrap_or_else(|| args.state.state_dir.clone());
+    let backup_dir = args
+        .state
+        .backup_dir
+        .clone()
+        .unwrap_or_else(|| args.state.state_dir.clone());
     let slug = state::target_slug(target.scope.name(), target.host.as_str(), None, &live.label);
     let stamp = super::now_rfc3339().replace(':', "-");
     let before_path = backup_dir.join(&slug).join(format!("backup-{stamp}.json"));
 
     if plan::fingerprint(&live.ip_addresses) == plan::fingerprint(&saved.ip_addresses) {
-        eprintln!("List `{}` already holds the entries of the backup; nothing to restore.", live.label);
+        eprintln!(
+            "List `{}` already holds the entries of the backup; nothing to restore.",
+            live.label
+        );
         return Ok(Status::Success);
     }
     if context.interactive && !args.yes {
@@ -95,10 +124,22 @@ pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
         .client
         .update(&live.list_id, &update)
         .await
-        .with_context(|| format!("failed to restore list `{}` (`{}`)", live.label, live.list_id))?;
-    let read_back = target.client.get(&live.list_id).await.context("failed to read the list back after restoring")?;
+        .with_context(|| {
+            format!(
+                "failed to restore list `{}` (`{}`)",
+                live.label, live.list_id
+            )
+        })?;
+    let read_back = target
+        .client
+        .get(&live.list_id)
+        .await
+        .context("failed to read the list back after restoring")?;
     if plan::fingerprint(&read_back.ip_addresses) != plan::fingerprint(&saved.ip_addresses) {
-        bail!("list `{}` read back after restoring differs from the backup", live.list_id);
+        bail!(
+            "list `{}` read back after restoring differs from the backup",
+            live.list_id
+        );
     }
 
     let mut stdout = std::io::stdout().lock();

@@ -46,7 +46,9 @@ pub async fn run(context: &Context, args: DemoArgs) -> Result<Status> {
         include: vec![format!("{CALLER}/32")],
     };
     if args.service_tags_file.is_none() {
-        eprintln!("Downloading the current service tags file from Microsoft (use --service-tags-file to run offline)");
+        eprintln!(
+            "Downloading the current service tags file from Microsoft (use --service-tags-file to run offline)"
+        );
     }
     let source = load_source(context, &source_args).await?;
 
@@ -123,7 +125,14 @@ async fn run_steps(
         show_plan: false,
         backup_dir: state_dir,
     };
-    let outcome = apply_plan(context, &first.plan, &first.target.client, &first.target_state, &settings).await?;
+    let outcome = apply_plan(
+        context,
+        &first.plan,
+        &first.target.client,
+        &first.target_state,
+        &settings,
+    )
+    .await?;
     if outcome.is_none() {
         bail!("the demo's first plan had no changes to apply");
     }

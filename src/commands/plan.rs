@@ -38,13 +38,23 @@ pub async fn fetch_and_plan(
     overrides: Overrides,
 ) -> Result<Planned> {
     let source = target::load_source(context, source_args).await?;
-    let default_label = source.selection.tags.first().map(|tag| tag.name.clone()).unwrap_or_default();
+    let default_label = source
+        .selection
+        .tags
+        .first()
+        .map(|tag| tag.name.clone())
+        .unwrap_or_default();
     let target = target::connect(context, target_args, &default_label).await?;
     make_plan(source, target, &state_args.state_dir, overrides).await
 }
 
 /// Reads the live lists of a connected target and computes the plan.
-pub async fn make_plan(source: Source, target: Target, state_dir: &std::path::Path, overrides: Overrides) -> Result<Planned> {
+pub async fn make_plan(
+    source: Source,
+    target: Target,
+    state_dir: &std::path::Path,
+    overrides: Overrides,
+) -> Result<Planned> {
     let lists = target
         .client
         .list()
@@ -82,7 +92,11 @@ pub async fn make_plan(source: Source, target: Target, state_dir: &std::path::Pa
         list_id: target.list_id.clone(),
         source: plan_source,
         desired: selection.desired_prefixes(),
-        dropped_ipv6: selection.tags.iter().flat_map(|tag| tag.ipv6_dropped.iter().cloned()).collect(),
+        dropped_ipv6: selection
+            .tags
+            .iter()
+            .flat_map(|tag| tag.ipv6_dropped.iter().cloned())
+            .collect(),
         live_lists: &lists,
         overrides,
         created_at: super::now_rfc3339(),
@@ -101,13 +115,19 @@ pub async fn make_plan(source: Source, target: Target, state_dir: &std::path::Pa
 
 /// Reads the per-tag changeNumbers of the last apply to this target.
 pub fn last_applied_tags(target_state: &TargetState) -> Result<Vec<PlanTag>> {
-    Ok(target_state.read_applied()?.map(|applied| applied.tags).unwrap_or_default())
+    Ok(target_state
+        .read_applied()?
+        .map(|applied| applied.tags)
+        .unwrap_or_default())
 }
 
 /// Writes the snapshot, backup and plan files of the audit trail.
 pub fn save_state(planned: &Planned) -> Result<()> {
     let target_state = &planned.target_state;
-    target_state.write(state::SNAPSHOT_FILE, planned.source.selection.snapshot_json().as_bytes())?;
+    target_state.write(
+        state::SNAPSHOT_FILE,
+        planned.source.selection.snapshot_json().as_bytes(),
+    )?;
     if let Some(list) = &planned.live_list {
         target_state.write(state::BACKUP_FILE, &state::to_json_bytes(list))?;
     }
@@ -118,7 +138,8 @@ pub fn save_state(planned: &Planned) -> Result<()> {
 
 pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
     let overrides = overrides(&args.guards, &args.target);
-    let planned = fetch_and_plan(context, &args.source, &args.target, &args.state, overrides).await?;
+    let planned =
+        fetch_and_plan(context, &args.source, &args.target, &args.state, overrides).await?;
     let plan = &planned.plan;
 
     let rendered = match args.format {

@@ -39,7 +39,10 @@ pub async fn connect(context: &Context, args: &TargetArgs, default_label: &str) 
         client,
         host,
         scope,
-        label: args.list_label.clone().unwrap_or_else(|| default_label.to_owned()),
+        label: args
+            .list_label
+            .clone()
+            .unwrap_or_else(|| default_label.to_owned()),
         list_id: args.list_id.clone(),
     })
 }
@@ -53,10 +56,11 @@ fn resolve_host_and_scope(context: &Context, args: &TargetArgs) -> Result<(Url, 
         .or_else(|| profile.as_ref().and_then(|profile| profile.host().map(str::to_owned)))
         .context("no Databricks host given: set `--host` or `DATABRICKS_HOST` (or `host` in a configuration profile)")?;
     let host = databricks::validate_host(&host_text)?;
-    let account_id = args
-        .account_id
-        .clone()
-        .or_else(|| profile.as_ref().and_then(|profile| profile.account_id().map(str::to_owned)));
+    let account_id = args.account_id.clone().or_else(|| {
+        profile
+            .as_ref()
+            .and_then(|profile| profile.account_id().map(str::to_owned))
+    });
     let forced = args.scope.map(|scope| match scope {
         ScopeChoice::Account => ScopeKind::Account,
         ScopeChoice::Workspace => ScopeKind::Workspace,
@@ -76,12 +80,14 @@ pub fn source_spec(
         return Ok(SourceSpec::File(path.to_owned()));
     }
     if let Some(url) = url {
-        let url = Url::parse(url).with_context(|| format!("invalid `--service-tags-url` `{url}`"))?;
+        let url =
+            Url::parse(url).with_context(|| format!("invalid `--service-tags-url` `{url}`"))?;
         return Ok(SourceSpec::Url(url));
     }
     match page {
         Some(page) => {
-            let page = Url::parse(page).with_context(|| format!("invalid `--download-page-url` `{page}`"))?;
+            let page = Url::parse(page)
+                .with_context(|| format!("invalid `--download-page-url` `{page}`"))?;
             Ok(SourceSpec::DownloadPage(page))
         }
         None => Ok(SourceSpec::default_for(cloud)),
@@ -92,10 +98,16 @@ pub fn source_spec(
 /// (a mirror of download.microsoft.com, also used by tests).
 pub fn fetcher(context: &Context) -> Result<Fetcher> {
     let base = match context.env.get("IPSYNC_DOWNLOAD_BASE_URL") {
-        Some(text) => Some(Url::parse(text).with_context(|| format!("invalid `IPSYNC_DOWNLOAD_BASE_URL` `{text}`"))?),
+        Some(text) => Some(
+            Url::parse(text)
+                .with_context(|| format!("invalid `IPSYNC_DOWNLOAD_BASE_URL` `{text}`"))?,
+        ),
         None => None,
     };
-    Ok(Fetcher::new(service_tags::http_client(DOWNLOAD_TIMEOUT)?).with_download_base_override(base))
+    Ok(
+        Fetcher::new(service_tags::http_client(DOWNLOAD_TIMEOUT)?)
+            .with_download_base_override(base),
+    )
 }
 
 /// The desired ranges: the selected tags and the `--include` ranges.
@@ -115,9 +127,16 @@ pub async fn load_source(context: &Context, args: &SourceArgs) -> Result<Source>
         args.service_tags_url.as_deref(),
         args.download_page_url.as_deref(),
     )?;
-    let tags: Vec<String> = args.tags.iter().map(|tag| tag.trim().to_owned()).filter(|tag| !tag.is_empty()).collect();
+    let tags: Vec<String> = args
+        .tags
+        .iter()
+        .map(|tag| tag.trim().to_owned())
+        .filter(|tag| !tag.is_empty())
+        .collect();
     if tags.is_empty() {
-        bail!("no service tag given: name at least one with `--tag` (for example `--tag AzureActiveDirectory`)");
+        bail!(
+            "no service tag given: name at least one with `--tag` (for example `--tag AzureActiveDirectory`)"
+        );
     }
 
     let selection = service_tags::load(&spec, cloud, &tags, &fetcher(context)?).await?;
@@ -127,20 +146,32 @@ pub async fn load_source(context: &Context, args: &SourceArgs) -> Result<Source>
 /// Parses `--include` values; the variable form may separate them with commas, spaces or newlines.
 pub fn parse_include(values: &[String]) -> Result<Vec<Ipv4Prefix>> {
     let mut include = Vec::new();
-    for entry in values.iter().flat_map(|value| value.split([',', ' ', '\n', '\r', '\t'])) {
+    for entry in values
+        .iter()
+        .flat_map(|value| value.split([',', ' ', '\n', '\r', '\t']))
+    {
         if entry.is_empty() {
             continue;
         }
-        let parsed = Ipv4Prefix::parse_entry(entry).with_context(|| format!("invalid `--include` range `{entry}`"))?;
+        let parsed = Ipv4Prefix::parse_entry(entry)
+            .with_context(|| format!("invalid `--include` range `{entry}`"))?;
         if parsed.host_bits_cleared {
-            tracing::warn!("`--include` range `{entry}` has host bits set; using `{}`", parsed.prefix);
+            tracing::warn!(
+                "`--include` range `{entry}` has host bits set; using `{}`",
+                parsed.prefix
+            );
         }
         include.push(parsed.prefix);
     }
     Ok(include)
 }
 
-fn auth_inputs(context: &Context, args: &TargetArgs, host: &Url, scope: &Scope) -> Result<auth::AuthInputs> {
+fn auth_inputs(
+    context: &Context,
+    args: &TargetArgs,
+    host: &Url,
+    scope: &Scope,
+) -> Result<auth::AuthInputs> {
     Ok(auth::AuthInputs {
         host: host.clone(),
         scope: scope.clone(),
@@ -175,7 +206,8 @@ mod tests {
 
     #[test]
     fn include_accepts_any_separator() {
-        let parsed = parse_include(&["203.0.113.7, 198.51.100.0/24\n192.0.2.0/28".to_owned()]).unwrap();
+        let parsed =
+            parse_include(&["203.0.113.7, 198.51.100.0/24\n192.0.2.0/28".to_owned()]).unwrap();
 
         let texts: Vec<String> = parsed.iter().map(ToString::to_string).collect();
         assert_eq!(texts, ["203.0.113.7/32", "198.51.100.0/24", "192.0.2.0/28"]);

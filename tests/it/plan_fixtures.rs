@@ -16,10 +16,14 @@ struct Case {
 }
 
 async fn check(case: Case) {
-    let (Some(old), Some(new)) = (service_tags_file(case.old_file), service_tags_file(case.new_file)) else {
+    let (Some(old), Some(new)) = (
+        service_tags_file(case.old_file),
+        service_tags_file(case.new_file),
+    ) else {
         return;
     };
     let emulator = support::start_emulator().await;
+    support::seed_runner_list(&emulator);
     let label = case.tags[0];
     let seeded = seed_allow(&emulator, label, support::fixture_ipv4(&old, case.tags));
 
@@ -34,16 +38,30 @@ async fn check(case: Case) {
     args.push(state.path().display().to_string());
     let output = run_ipsync(args, emulator_env(&emulator)).await;
 
-    assert!(output.status.success(), "stderr: {}", support::stderr(&output));
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        support::stderr(&output)
+    );
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(plan["add"], serde_json::json!(case.add));
     assert_eq!(plan["remove"], serde_json::json!(case.remove));
     assert_eq!(plan["after"].as_array().unwrap().len(), case.after_len);
     assert_eq!(plan["target"]["list_id"], serde_json::json!(seeded.list_id));
-    assert_eq!(plan["source"]["file_name"], serde_json::json!(case.new_file));
+    assert_eq!(
+        plan["source"]["file_name"],
+        serde_json::json!(case.new_file)
+    );
 
-    let unchanged = emulator.lists(&ipsync::databricks::Scope::Workspace);
-    assert_eq!(unchanged[0].ip_addresses, seeded.ip_addresses, "plan must not write");
+    let lists = emulator.lists(&ipsync::databricks::Scope::Workspace);
+    let unchanged = lists
+        .iter()
+        .find(|list| list.list_id == seeded.list_id)
+        .unwrap();
+    assert_eq!(
+        unchanged.ip_addresses, seeded.ip_addresses,
+        "plan must not write"
+    );
     emulator.shutdown().await;
 }
 
@@ -103,7 +121,12 @@ async fn plan_westeurope_20251028_to_20251103() {
         new_file: "ServiceTags_Public_20251103.json",
         tags: &["AzureCloud.westeurope"],
         add: &["57.157.14.0/25", "57.157.14.128/31", "145.190.66.0/24"],
-        remove: &["57.157.14.0/26", "57.157.14.64/27", "57.157.14.96/30", "57.157.14.100/31"],
+        remove: &[
+            "57.157.14.0/26",
+            "57.157.14.64/27",
+            "57.157.14.96/30",
+            "57.157.14.100/31",
+        ],
         after_len: 417,
     })
     .await;

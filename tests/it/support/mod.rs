@@ -27,9 +27,15 @@ pub fn service_tags_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("fixture folder `{}` is missing, and CI=true requires it", dir.display());
+        panic!(
+            "fixture folder `{}` is missing, and CI=true requires it",
+            dir.display()
+        );
     }
-    eprintln!("skipping: fixture folder `{}` is missing (set IPSYNC_FIXTURES_DIR)", dir.display());
+    eprintln!(
+        "skipping: fixture folder `{}` is missing (set IPSYNC_FIXTURES_DIR)",
+        dir.display()
+    );
     None
 }
 
@@ -85,13 +91,25 @@ pub fn seed_allow(emulator: &Emulator, label: &str, entries: Vec<String>) -> Acc
     )
 }
 
+/// Seeds the allow list that admits the test process (127.0.0.1), as a real account keeps
+/// a list for its runners' egress addresses; without it the emulator answers 403.
+pub fn seed_runner_list(emulator: &Emulator) -> AccessList {
+    seed_allow(emulator, "ci-runners", vec!["127.0.0.1/32".to_owned()])
+}
+
 /// Runs `ipsync` with only the given environment variables (plus a private `HOME`).
 pub async fn run_ipsync(args: Vec<String>, env: Vec<(String, String)>) -> Output {
     tokio::task::spawn_blocking(move || {
         let home = tempfile::tempdir().unwrap();
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ipsync"));
-        command.env_clear().env("HOME", home.path()).env("NO_COLOR", "1");
-        command.env("DATABRICKS_CONFIG_FILE", home.path().join("absent.databrickscfg"));
+        command
+            .env_clear()
+            .env("HOME", home.path())
+            .env("NO_COLOR", "1");
+        command.env(
+            "DATABRICKS_CONFIG_FILE",
+            home.path().join("absent.databrickscfg"),
+        );
         for (name, value) in env {
             command.env(name, value);
         }
@@ -104,7 +122,10 @@ pub async fn run_ipsync(args: Vec<String>, env: Vec<(String, String)>) -> Output
 /// The environment that aims `ipsync` at an emulator with token authentication.
 pub fn emulator_env(emulator: &Emulator) -> Vec<(String, String)> {
     vec![
-        ("DATABRICKS_HOST".to_owned(), emulator.url().as_str().trim_end_matches('/').to_owned()),
+        (
+            "DATABRICKS_HOST".to_owned(),
+            emulator.url().as_str().trim_end_matches('/').to_owned(),
+        ),
         ("DATABRICKS_TOKEN".to_owned(), TOKEN.to_owned()),
     ]
 }
