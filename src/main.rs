@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    unset_empty_variables();
+
     // clap exits with 2 on a usage error, which ipsync reserves for "changes pending".
     let cli = match ipsync::cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -36,5 +38,28 @@ fn main() -> ExitCode {
             ipsync::commands::print_error(&error);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Removes empty `IPSYNC_*`, `DATABRICKS_*` and `ARM_*` variables before clap reads them.
+///
+/// A GitHub Action passes every input as a variable, and an input the user left out
+/// arrives as an empty string. The Databricks SDKs treat an empty variable as unset,
+/// and clap would otherwise take it as an empty value.
+fn unset_empty_variables() {
+    let empty: Vec<std::ffi::OsString> = std::env::vars_os()
+        .filter(|(name, value)| {
+            let name = name.to_string_lossy();
+            value.is_empty()
+                && ["IPSYNC_", "DATABRICKS_", "ARM_"]
+                    .iter()
+                    .any(|prefix| name.starts_with(prefix))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    for name in empty {
+        // SAFETY: this runs first in `main`, before the runtime or any other thread
+        // exists, so nothing can read the environment concurrently.
+        unsafe { std::env::remove_var(name) };
     }
 }
