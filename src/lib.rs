@@ -8,4 +8,5 @@ pub mod env;
 pub mod plan;
 pub mod prefix;
 pub mod report;
+pub mod review;
 pub mod secret;

@@ -1,0 +1,660 @@
+//! The review flow: publish a plan for review, and decide whether apply may run.
+//!
+//! A scheduled or manual run commits the audit trail (service-tags snapshot, backup, plan
+//! file) to a branch, opens or updates a pull request for it, and keeps one sticky comment
+//! per target on a tracking issue. A pull request run comments on that pull request only, so
+//! a run on ipsync's own pull request never commits to it again. Apply then runs only on the
+//! protected default branch, from the plan file that the merged pull request brought there.
+
+use crate::plan::Plan;
+
+use super::client::{
+    Comment, GitHub, GitHubError, ISSUE_LABEL, ISSUES_WRITE, Issue, PULL_REQUESTS_WRITE,
+    PullRequest,
+};
+use super::comment;
+use super::context::{Event, RunContext};
+
+/// What to publish for one target.
+#[derive(Debug, Clone)]
+pub struct PublishInput<'a> {
+    /// The target's folder name under the state folder, also used in the comment marker.
+    pub slug: String,
+    pub plan: &'a Plan,
+    /// The plan rendered as Markdown.
+    pub markdown: String,
+    /// Files to commit, as `(path in the repository, bytes)`.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Branch that carries the change, such as `ipsync/prod`.
+    pub branch: String,
+    /// The state folder, such as `ipsync`, for the link to the committed files.
+    pub state_dir: String,
+    /// Post the comment even when the plan changes nothing.
+    pub post_when_unchanged: bool,
+}
+
+/// Whether a comment or pull request was made or edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    Updated,
+}
+
+/// What happened to the tracking issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueChange {
+    Created,
+    Reopened,
+    Closed,
+    /// Found and left in its state.
+    Kept,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueOutcome {
+    pub number: u64,
+    pub html_url: String,
+    pub change: IssueChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentOutcome {
+    pub id: u64,
+    pub html_url: String,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestOutcome {
+    pub number: u64,
+    pub html_url: String,
+    pub change: Change,
+}
+
+/// What a publish did on GitHub, and the warnings that did not stop it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishOutcome {
+    pub issue: Option<IssueOutcome>,
+    pub comment: Option<CommentOutcome>,
+    /// The commit made on the change branch.
+    pub commit: Option<String>,
+    pub pull_request: Option<PullRequestOutcome>,
+    /// Missing workflow permissions, each naming the permission to add.
+    pub warnings: Vec<String>,
+}
+
+/// Turns a missing permission into a warning and passes every other error on.
+fn warn_on_missing_permission(
+    error: GitHubError,
+    warnings: &mut Vec<String>,
+) -> Result<(), GitHubError> {
+    if error.missing_permission().is_some() {
+        tracing::warn!("{error}");
+        warnings.push(error.to_string());
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+/// Publishes a plan for review: commit, pull request, tracking issue and sticky comment.
+///
+/// On a pull request event only the pull request's comment is written. A missing workflow
+/// permission skips the step that needs it and is returned as a warning.
+pub async fn publish_plan(
+    github: &GitHub,
+    context: &RunContext,
+    input: PublishInput<'_>,
+) -> Result<PublishOutcome, GitHubError> {
+    let changed = input.plan.has_changes();
+    let mut outcome = PublishOutcome::default();
+
+    if let Event::PullRequest { number } = context.event {
+        if changed || input.post_when_unchanged {
+            let files_url = format!(
+                "{}/{}/pull/{number}/files",
+                context.server_url, context.repository
+            );
+            let content = comment::plan_content(&input.markdown, None);
+            let body = comment::sticky_body(&input.slug, &content, &files_url);
+            match upsert_comment(github, number, &input.slug, &body, PULL_REQUESTS_WRITE).await {
+                Ok(posted) => outcome.comment = Some(posted),
+                Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+            }
+        }
+        return Ok(outcome);
+    }
+
+    if changed {
+        publish_change(github, context, &input, &mut outcome).await?;
+    } else {
+        publish_in_sync(github, context, &input, &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+/// Commits the files, opens or updates the pull request, and comments on the open tracking issue.
+async fn publish_change(
+    github: &GitHub,
+    context: &RunContext,
+    input: &PublishInput<'_>,
+    outcome: &mut PublishOutcome,
+) -> Result<(), GitHubError> {
+    let default_branch = github.default_branch().await?;
+    let title = pull_request_title(input.plan);
+
+    let open_pull_requests = github.open_pull_requests(&input.branch).await?;
+    match commit_files(
+        github,
+        &default_branch,
+        input,
+        &title,
+        !open_pull_requests.is_empty(),
+    )
+    .await
+    {
+        Ok(sha) => outcome.commit = Some(sha),
+        Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+    }
+
+    let files_url = comment::files_url(
+        &context.server_url,
+        &context.repository.to_string(),
+        &input.branch,
+        &input.state_dir,
+        &input.slug,
+    );
+    if outcome.commit.is_some() {
+        let body = comment::cut(&input.markdown, comment::GITHUB_BODY_LIMIT - 1, &files_url);
+        let existing = open_pull_requests.first();
+        match upsert_pull_request(
+            github,
+            existing,
+            &title,
+            &input.branch,
+            &default_branch,
+            &body,
+        )
+        .await
+        {
+            Ok(pull_request) => outcome.pull_request = Some(pull_request),
+            Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+        }
+    }
+
+    let issue = match ensure_tracking_issue(github, input).await {
+        Ok(issue) => issue,
+        Err(error) => return warn_on_missing_permission(error, &mut outcome.warnings),
+    };
+    let pull_request_url = outcome
+        .pull_request
+        .as_ref()
+        .map(|pull_request| pull_request.html_url.as_str());
+    let content = comment::plan_content(&input.markdown, pull_request_url);
+    let body = comment::sticky_body(&input.slug, &content, &files_url);
+    match upsert_comment(github, issue.number, &input.slug, &body, ISSUES_WRITE).await {
+        Ok(posted) => outcome.comment = Some(posted),
+        Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+    }
+    outcome.issue = Some(issue);
+    Ok(())
+}
+
+/// Closes the tracking issue with a note once the list is in sync; posts only when asked.
+async fn publish_in_sync(
+    github: &GitHub,
+    context: &RunContext,
+    input: &PublishInput<'_>,
+    outcome: &mut PublishOutcome,
+) -> Result<(), GitHubError> {
+    let found = find_tracking_issue(github, &input.slug).await?;
+    let Some(issue) = found else {
+        if !input.post_when_unchanged {
+            return Ok(());
+        }
+        return publish_change_note(github, context, input, outcome).await;
+    };
+
+    let files_url = repository_url(context);
+    let content = format!(
+        "{}\n{}",
+        comment::in_sync_content(&input.plan.target.label),
+        input.markdown.trim_end()
+    );
+    let body = comment::sticky_body(&input.slug, &content, &files_url);
+    let existing = find_sticky(github, issue.number, &input.slug).await?;
+    let note = match existing {
+        Some(existing) if issue.is_open() || input.post_when_unchanged => Some(
+            github
+                .update_comment(existing.id, &body, ISSUES_WRITE)
+                .await
+                .map(|comment| CommentOutcome {
+                    id: comment.id,
+                    html_url: comment.html_url,
+                    change: Change::Updated,
+                }),
+        ),
+        None if input.post_when_unchanged => Some(
+            github
+                .create_comment(issue.number, &body, ISSUES_WRITE)
+                .await
+                .map(|comment| CommentOutcome {
+                    id: comment.id,
+                    html_url: comment.html_url,
+                    change: Change::Created,
+                }),
+        ),
+        _ => None,
+    };
+    match note {
+        Some(Ok(posted)) => outcome.comment = Some(posted),
+        Some(Err(error)) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+        None => {}
+    }
+
+    let mut change = IssueChange::Kept;
+    if issue.is_open() {
+        match github.set_issue_state(issue.number, false).await {
+            Ok(_) => change = IssueChange::Closed,
+            Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+        }
+    }
+    outcome.issue = Some(IssueOutcome {
+        number: issue.number,
+        html_url: issue.html_url,
+        change,
+    });
+    Ok(())
+}
+
+/// Posts the in-sync comment on a new tracking issue, which is then closed; used only when asked.
+async fn publish_change_note(
+    github: &GitHub,
+    context: &RunContext,
+    input: &PublishInput<'_>,
+    outcome: &mut PublishOutcome,
+) -> Result<(), GitHubError> {
+    let mut issue = match ensure_tracking_issue(github, input).await {
+        Ok(issue) => issue,
+        Err(error) => return warn_on_missing_permission(error, &mut outcome.warnings),
+    };
+    let content = format!(
+        "{}\n{}",
+        comment::in_sync_content(&input.plan.target.label),
+        input.markdown.trim_end()
+    );
+    let body = comment::sticky_body(&input.slug, &content, &repository_url(context));
+    match upsert_comment(github, issue.number, &input.slug, &body, ISSUES_WRITE).await {
+        Ok(posted) => outcome.comment = Some(posted),
+        Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+    }
+    match github.set_issue_state(issue.number, false).await {
+        Ok(_) => issue.change = IssueChange::Closed,
+        Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+    }
+    outcome.issue = Some(issue);
+    Ok(())
+}
+
+/// Returns the pull request title for a plan.
+pub fn pull_request_title(plan: &Plan) -> String {
+    format!(
+        "ipsync: update {} ({} to add, {} to remove)",
+        plan.target.label,
+        plan.add.len(),
+        plan.remove.len()
+    )
+}
+
+/// Writes the files in one commit on the change branch and returns the commit's sha.
+///
+/// The tree is the default branch's tree with the files replaced, so the pull request shows
+/// exactly these files. While a pull request is open, the commit goes on top of the branch
+/// and also has the default branch head as a parent, so earlier revisions stay visible and
+/// the pull request's diff is taken against the current default branch. Without an open pull
+/// request the branch is reset onto the default branch.
+async fn commit_files(
+    github: &GitHub,
+    default_branch: &str,
+    input: &PublishInput<'_>,
+    message: &str,
+    pull_request_open: bool,
+) -> Result<String, GitHubError> {
+    let default_head =
+        github
+            .branch_head(default_branch)
+            .await?
+            .ok_or_else(|| GitHubError::InvalidResponse {
+                method: "GET",
+                path: format!("git/ref/heads/{default_branch}"),
+                reason: format!("the default branch `{default_branch}` has no commit"),
+            })?;
+    let base_tree = github.commit_tree(&default_head).await?;
+    let branch_head = github.branch_head(&input.branch).await?;
+
+    let mut entries = Vec::with_capacity(input.files.len());
+    for (path, content) in &input.files {
+        let sha = github.create_blob(content).await?;
+        entries.push((path.clone(), sha));
+    }
+    let tree = github.create_tree(&base_tree, &entries).await?;
+
+    let parents: Vec<&str> = match branch_head.as_deref() {
+        Some(head) if pull_request_open && head != default_head => {
+            vec![head, default_head.as_str()]
+        }
+        _ => vec![default_head.as_str()],
+    };
+    let message = format!(
+        "{message}\n\nSource: {} (sha256 {}).\nWritten by ipsync for review.",
+        input.plan.source.file_name, input.plan.source.sha256
+    );
+    let commit = github.create_commit(&message, &tree, &parents).await?;
+
+    match &branch_head {
+        Some(head) => {
+            let fast_forward = parents.first() == Some(&head.as_str());
+            github
+                .update_branch(&input.branch, &commit, !fast_forward)
+                .await?;
+        }
+        None => github.create_branch(&input.branch, &commit).await?,
+    }
+    tracing::info!(branch = input.branch, commit, "committed the plan files");
+    Ok(commit)
+}
+
+async fn upsert_pull_request(
+    github: &GitHub,
+    existing: Option<&PullRequest>,
+    title: &str,
+    branch: &str,
+    default_branch: &str,
+    body: &str,
+) -> Result<PullRequestOutcome, GitHubError> {
+    let (pull_request, change) = match existing {
+        Some(existing) => (
+            github
+                .update_pull_request(existing.number, title, body)
+                .await?,
+            Change::Updated,
+        ),
+        None => (
+            github
+                .create_pull_request(title, branch, default_branch, body)
+                .await?,
+            Change::Created,
+        ),
+    };
+    Ok(PullRequestOutcome {
+        number: pull_request.number,
+        html_url: pull_request.html_url,
+        change,
+    })
+}
+
+fn tracking_issue_title(slug: &str) -> String {
+    format!("ipsync: {slug}")
+}
+
+/// Finds the target's tracking issue by its marker or title, preferring an open one.
+async fn find_tracking_issue(github: &GitHub, slug: &str) -> Result<Option<Issue>, GitHubError> {
+    let marker = comment::marker(slug);
+    let title = tracking_issue_title(slug);
+    let mut matching: Vec<Issue> = github
+        .issues_with_label(ISSUE_LABEL)
+        .await?
+        .into_iter()
+        .filter(|issue| {
+            issue.title == title
+                || issue
+                    .body
+                    .as_deref()
+                    .is_some_and(|body| body.contains(&marker))
+        })
+        .collect();
+    matching.sort_by_key(|issue| (!issue.is_open(), issue.number));
+    Ok(matching.into_iter().next())
+}
+
+/// Finds the tracking issue and opens it, creating it when missing.
+async fn ensure_tracking_issue(
+    github: &GitHub,
+    input: &PublishInput<'_>,
+) -> Result<IssueOutcome, GitHubError> {
+    match find_tracking_issue(github, &input.slug).await? {
+        Some(issue) if issue.is_open() => Ok(IssueOutcome {
+            number: issue.number,
+            html_url: issue.html_url,
+            change: IssueChange::Kept,
+        }),
+        Some(issue) => {
+            let reopened = github.set_issue_state(issue.number, true).await?;
+            Ok(IssueOutcome {
+                number: reopened.number,
+                html_url: reopened.html_url,
+                change: IssueChange::Reopened,
+            })
+        }
+        None => {
+            let body = format!(
+                "{}\nipsync reports here on the IP access list `{}`: the comment below shows the \
+                 latest plan or apply. This issue is open while the list and the service tags differ.\n",
+                comment::marker(&input.slug),
+                input.plan.target.label
+            );
+            let created = github
+                .create_issue(&tracking_issue_title(&input.slug), &body, &[ISSUE_LABEL])
+                .await?;
+            Ok(IssueOutcome {
+                number: created.number,
+                html_url: created.html_url,
+                change: IssueChange::Created,
+            })
+        }
+    }
+}
+
+async fn find_sticky(
+    github: &GitHub,
+    number: u64,
+    slug: &str,
+) -> Result<Option<Comment>, GitHubError> {
+    let marker = comment::marker(slug);
+    let comments = github.issue_comments(number).await?;
+    Ok(comments.into_iter().find(|comment| {
+        comment
+            .body
+            .as_deref()
+            .is_some_and(|body| body.contains(&marker))
+    }))
+}
+
+/// Edits the target's comment in place, or posts it when there is none yet.
+async fn upsert_comment(
+    github: &GitHub,
+    number: u64,
+    slug: &str,
+    body: &str,
+    permission: &'static str,
+) -> Result<CommentOutcome, GitHubError> {
+    let (posted, change) = match find_sticky(github, number, slug).await? {
+        Some(existing) => (
+            github.update_comment(existing.id, body, permission).await?,
+            Change::Updated,
+        ),
+        None => (
+            github.create_comment(number, body, permission).await?,
+            Change::Created,
+        ),
+    };
+    Ok(CommentOutcome {
+        id: posted.id,
+        html_url: posted.html_url,
+        change,
+    })
+}
+
+fn repository_url(context: &RunContext) -> String {
+    format!("{}/{}", context.server_url, context.repository)
+}
+
+/// A reason that apply must not run in this workflow run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyCheckError {
+    #[error(
+        "apply runs only on the default branch `{default_branch}`, and this run is on `{found}`; \
+         merge the reviewed pull request and let the workflow run on `{default_branch}`"
+    )]
+    NotDefaultBranch {
+        found: String,
+        default_branch: String,
+    },
+    #[error(
+        "apply runs only on a protected default branch, and `{branch}` is not protected; \
+         protect it in the repository settings (Settings > Branches), or pass \
+         `--allow-unprotected` to apply changes that nobody reviewed"
+    )]
+    Unprotected { branch: String },
+    #[error("failed to check where apply may run: {0}")]
+    GitHub(#[from] GitHubError),
+}
+
+/// Checks that the run is on the repository's default branch and that the branch is protected.
+///
+/// With `allow_unprotected`, an unprotected default branch passes with a warning, which is
+/// returned and logged.
+pub async fn check_apply_allowed(
+    github: &GitHub,
+    context: &RunContext,
+    allow_unprotected: bool,
+) -> Result<Vec<String>, ApplyCheckError> {
+    let default_branch = github.default_branch().await?;
+    let on_default = context.branch() == Some(default_branch.as_str());
+    if !on_default {
+        return Err(ApplyCheckError::NotDefaultBranch {
+            found: context.branch().unwrap_or(&context.git_ref).to_owned(),
+            default_branch,
+        });
+    }
+
+    if github.branch_protected(&default_branch).await? {
+        return Ok(Vec::new());
+    }
+    if !allow_unprotected {
+        return Err(ApplyCheckError::Unprotected {
+            branch: default_branch,
+        });
+    }
+    let warning = format!(
+        "applying from `{default_branch}`, which is NOT protected, because `--allow-unprotected` is set: \
+         anyone who can push to `{default_branch}` can change the IP access list without review"
+    );
+    tracing::warn!("{warning}");
+    Ok(vec![warning])
+}
+
+/// A plan file that could not be read from the repository.
+#[derive(Debug, thiserror::Error)]
+pub enum CommittedPlanError {
+    #[error(
+        "no plan file `{path}` at commit `{commit}`; run plan, review and merge its pull request first"
+    )]
+    NotFound { path: String, commit: String },
+    #[error("invalid plan file `{path}` at commit `{commit}`: {reason}")]
+    Invalid {
+        path: String,
+        commit: String,
+        reason: String,
+    },
+    #[error("failed to read plan file `{path}`: {source}")]
+    GitHub {
+        path: String,
+        #[source]
+        source: GitHubError,
+    },
+}
+
+/// Reads a file as committed at the run's commit, `None` when it is not there.
+pub async fn read_committed_file(
+    github: &GitHub,
+    context: &RunContext,
+    path: &str,
+) -> Result<Option<Vec<u8>>, GitHubError> {
+    github.file_contents(path, &context.sha).await
+}
+
+/// Reads the reviewed plan file as committed at the run's commit (`GITHUB_SHA`).
+///
+/// The run's commit rather than the branch head, so that apply uses exactly the content that
+/// [`check_apply_allowed`] vetted for this run, even when the branch moves meanwhile.
+pub async fn read_committed_plan(
+    github: &GitHub,
+    context: &RunContext,
+    path: &str,
+) -> Result<Plan, CommittedPlanError> {
+    let bytes = read_committed_file(github, context, path)
+        .await
+        .map_err(|source| CommittedPlanError::GitHub {
+            path: path.to_owned(),
+            source,
+        })?
+        .ok_or_else(|| CommittedPlanError::NotFound {
+            path: path.to_owned(),
+            commit: context.sha.clone(),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|error| CommittedPlanError::Invalid {
+        path: path.to_owned(),
+        commit: context.sha.clone(),
+        reason: error.to_string(),
+    })
+}
+
+/// Posts the result of an apply, or its refusal, to the target's sticky comment on the
+/// tracking issue, creating the issue when missing. `markdown` is the comment content, such as
+/// [`comment::apply_content`] or [`comment::refusal_content`].
+pub async fn post_apply_result(
+    github: &GitHub,
+    context: &RunContext,
+    slug: &str,
+    markdown: &str,
+) -> Result<PublishOutcome, GitHubError> {
+    let mut outcome = PublishOutcome::default();
+    let link = context.run_url().unwrap_or_else(|| repository_url(context));
+    let body = comment::sticky_body(slug, markdown, &link);
+
+    let issue = match find_tracking_issue(github, slug).await? {
+        Some(issue) => IssueOutcome {
+            number: issue.number,
+            html_url: issue.html_url,
+            change: IssueChange::Kept,
+        },
+        None => {
+            let issue_body = format!(
+                "{}\nipsync reports here on the IP access list of target `{slug}`.\n",
+                comment::marker(slug)
+            );
+            match github
+                .create_issue(&tracking_issue_title(slug), &issue_body, &[ISSUE_LABEL])
+                .await
+            {
+                Ok(created) => IssueOutcome {
+                    number: created.number,
+                    html_url: created.html_url,
+                    change: IssueChange::Created,
+                },
+                Err(error) => {
+                    warn_on_missing_permission(error, &mut outcome.warnings)?;
+                    return Ok(outcome);
+                }
+            }
+        }
+    };
+
+    match upsert_comment(github, issue.number, slug, &body, ISSUES_WRITE).await {
+        Ok(posted) => outcome.comment = Some(posted),
+        Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+    }
+    outcome.issue = Some(issue);
+    Ok(outcome)
+}
