@@ -244,6 +244,21 @@ struct ObjectWire {
 struct CommitWire {
     sha: String,
     tree: ObjectWire,
+    #[serde(default)]
+    parents: Vec<ObjectWire>,
+}
+
+/// A commit of the Git data API: its tree and parents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCommit {
+    pub sha: String,
+    pub tree: String,
+    pub parents: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareWire {
+    behind_by: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -562,11 +577,26 @@ impl GitHub {
         Ok(())
     }
 
-    /// Returns the tree of a commit.
-    pub async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError> {
+    /// Returns a commit's tree and parents.
+    pub async fn commit(&self, commit_sha: &str) -> Result<GitCommit, GitHubError> {
         let path = self.repo_path(&format!("/git/commits/{commit_sha}"));
         let commit: CommitWire = self.send_json(Method::Get, &path, None, None).await?;
-        Ok(commit.tree.sha)
+        Ok(GitCommit {
+            sha: commit.sha,
+            tree: commit.tree.sha,
+            parents: commit
+                .parents
+                .into_iter()
+                .map(|parent| parent.sha)
+                .collect(),
+        })
+    }
+
+    /// Tells whether commit `ancestor` is `head` or one of its ancestors, from the compare API.
+    pub async fn contains_commit(&self, head: &str, ancestor: &str) -> Result<bool, GitHubError> {
+        let path = self.repo_path(&format!("/compare/{ancestor}...{head}"));
+        let compare: CompareWire = self.send_json(Method::Get, &path, None, None).await?;
+        Ok(compare.behind_by == 0)
     }
 
     /// Stores a file's bytes as a blob and returns its sha.

@@ -309,10 +309,11 @@ pub fn pull_request_title(plan: &Plan) -> String {
 /// Writes the files in one commit on the change branch and returns the commit's sha.
 ///
 /// The tree is the default branch's tree with the files replaced, so the pull request shows
-/// exactly these files. While a pull request is open, the commit goes on top of the branch
-/// and also has the default branch head as a parent, so earlier revisions stay visible and
-/// the pull request's diff is taken against the current default branch. Without an open pull
-/// request the branch is reset onto the default branch.
+/// exactly these files. While a pull request is open, the commit goes on top of the branch, so
+/// reviewers keep the earlier revisions; when the default branch moved since the branch's last
+/// commit, the default branch head becomes a second parent, so that the pull request's diff is
+/// taken against the current default branch. Without an open pull request the branch is reset
+/// onto the default branch.
 async fn commit_files(
     github: &GitHub,
     default_branch: &str,
@@ -329,7 +330,7 @@ async fn commit_files(
                 path: format!("git/ref/heads/{default_branch}"),
                 reason: format!("the default branch `{default_branch}` has no commit"),
             })?;
-    let base_tree = github.commit_tree(&default_head).await?;
+    let base_tree = github.commit(&default_head).await?.tree;
     let branch_head = github.branch_head(&input.branch).await?;
 
     let mut entries = Vec::with_capacity(input.files.len());
@@ -339,21 +340,23 @@ async fn commit_files(
     }
     let tree = github.create_tree(&base_tree, &entries).await?;
 
-    let parents: Vec<&str> = match branch_head.as_deref() {
-        Some(head) if pull_request_open && head != default_head => {
-            vec![head, default_head.as_str()]
+    let mut parents = vec![default_head.clone()];
+    if let Some(head) = branch_head.as_ref().filter(|_| pull_request_open) {
+        parents = vec![head.clone()];
+        if !github.contains_commit(head, &default_head).await? {
+            parents.push(default_head.clone());
         }
-        _ => vec![default_head.as_str()],
-    };
+    }
+    let parent_refs: Vec<&str> = parents.iter().map(String::as_str).collect();
     let message = format!(
         "{message}\n\nSource: {} (sha256 {}).\nWritten by ipsync for review.",
         input.plan.source.file_name, input.plan.source.sha256
     );
-    let commit = github.create_commit(&message, &tree, &parents).await?;
+    let commit = github.create_commit(&message, &tree, &parent_refs).await?;
 
     match &branch_head {
         Some(head) => {
-            let fast_forward = parents.first() == Some(&head.as_str());
+            let fast_forward = parents.first() == Some(head);
             github
                 .update_branch(&input.branch, &commit, !fast_forward)
                 .await?;

@@ -1,0 +1,3 @@
+//! Local servers and helpers shared by the integration tests.
+
+pub mod fake_github;
