@@ -45,6 +45,12 @@ pub enum GitHubError {
         method: &'static str,
         path: String,
     },
+    #[error(
+        "GitHub rejected `{method} {path}` because the repository does not allow GitHub Actions \
+         to create pull requests: enable \"Allow GitHub Actions to create and approve pull requests\" \
+         under Settings > Actions > General > Workflow permissions"
+    )]
+    PullRequestsNotAllowed { method: &'static str, path: String },
     #[error("GitHub returned {status} for `{method} {path}`: {message}{}", documentation_hint(.documentation_url))]
     Api {
         status: u16,
@@ -90,7 +96,9 @@ impl GitHubError {
     pub fn status(&self) -> Option<u16> {
         match self {
             GitHubError::Api { status, .. } => Some(*status),
-            GitHubError::MissingPermission { .. } => Some(403),
+            GitHubError::MissingPermission { .. } | GitHubError::PullRequestsNotAllowed { .. } => {
+                Some(403)
+            }
             _ => None,
         }
     }
@@ -101,6 +109,15 @@ impl GitHubError {
             GitHubError::MissingPermission { permission, .. } => Some(permission),
             _ => None,
         }
+    }
+
+    /// Tells whether the error comes from the workflow's permissions or the repository's
+    /// settings, which the review flow reports as a warning instead of failing.
+    pub fn is_permission_problem(&self) -> bool {
+        matches!(
+            self,
+            GitHubError::MissingPermission { .. } | GitHubError::PullRequestsNotAllowed { .. }
+        )
     }
 
     fn is_not_found(&self) -> bool {
@@ -812,6 +829,12 @@ fn api_error(
                 path: path.to_owned(),
             };
         }
+    }
+    if status == 403 && message.contains("not permitted to create or approve pull requests") {
+        return GitHubError::PullRequestsNotAllowed {
+            method: method.as_str(),
+            path: path.to_owned(),
+        };
     }
     GitHubError::Api {
         status,

@@ -83,12 +83,13 @@ pub struct PublishOutcome {
     pub warnings: Vec<String>,
 }
 
-/// Turns a missing permission into a warning and passes every other error on.
+/// Turns a missing permission or a repository setting that forbids the step into a warning,
+/// and passes every other error on.
 fn warn_on_missing_permission(
     error: GitHubError,
     warnings: &mut Vec<String>,
 ) -> Result<(), GitHubError> {
-    if error.missing_permission().is_some() {
+    if error.is_permission_problem() {
         tracing::warn!("{error}");
         warnings.push(error.to_string());
         Ok(())

@@ -685,3 +685,165 @@ async fn apply_result_updates_same_comment() {
         "<!-- ipsync:target=prod -->\n### ipsync: applied\n\nAdded 2 entries, removed 1.\n"
     );
 }
+
+#[tokio::test]
+async fn token_reaches_github() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+
+    first_run(&fake).await;
+
+    let requests = fake.requests();
+    assert!(!requests.is_empty());
+    for request in requests {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some("Bearer ghs_fake_token"),
+            "{} {}",
+            request.method,
+            request.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn forbidden_contents_skips_pull() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    fake.set_contents_forbidden(true);
+
+    let outcome = first_run(&fake).await;
+
+    assert_eq!(outcome.warnings.len(), 1);
+    assert!(
+        outcome.warnings[0].contains("add `contents: write` under `permissions:`"),
+        "{}",
+        outcome.warnings[0]
+    );
+    assert!(outcome.commit.is_none());
+    assert!(outcome.pull_request.is_none());
+    assert_eq!(fake.branch_head(BRANCH), None);
+    assert_eq!(fake.pulls(), Vec::new());
+    let comments = fake.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0]
+            .body
+            .starts_with("<!-- ipsync:target=prod -->\n## plan one")
+    );
+}
+
+#[tokio::test]
+async fn forbidden_pulls_becomes_warning() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    fake.set_pulls_forbidden(true);
+
+    let outcome = first_run(&fake).await;
+
+    assert_eq!(outcome.warnings.len(), 1);
+    assert!(
+        outcome.warnings[0].contains("Allow GitHub Actions to create and approve pull requests"),
+        "{}",
+        outcome.warnings[0]
+    );
+    assert!(outcome.commit.is_some());
+    assert_eq!(fake.pulls(), Vec::new());
+    assert_eq!(fake.comments().len(), 1);
+}
+
+#[tokio::test]
+async fn primary_rate_limit_waits_until_reset() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let sha = fake.branch_head(DEFAULT_BRANCH).unwrap();
+    let context = RunContext::from_env(&fake.env("schedule", "refs/heads/main", &sha)).unwrap();
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let recorded = waits.clone();
+    let policy = RateLimitPolicy {
+        now: Arc::new(|| 1_764_849_600),
+        sleep: Arc::new(move |duration| {
+            recorded.lock().unwrap().push(duration);
+            Box::pin(async {})
+        }),
+        ..RateLimitPolicy::default()
+    };
+    let github = GitHub::new(&context)
+        .unwrap()
+        .with_rate_limit_policy(policy);
+    fake.primary_rate_limit_once(1_764_849_600 + 90);
+
+    let protected = github.branch_protected("main").await.unwrap();
+
+    assert!(!protected);
+    assert_eq!(*waits.lock().unwrap(), vec![Duration::from_secs(91)]);
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn long_rate_limit_fails() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let sha = fake.branch_head(DEFAULT_BRANCH).unwrap();
+    let context = RunContext::from_env(&fake.env("schedule", "refs/heads/main", &sha)).unwrap();
+    let policy = RateLimitPolicy {
+        now: Arc::new(|| 1_764_849_600),
+        sleep: Arc::new(|_| panic!("must not wait past the maximum")),
+        ..RateLimitPolicy::default()
+    };
+    let github = GitHub::new(&context)
+        .unwrap()
+        .with_rate_limit_policy(policy);
+    fake.primary_rate_limit_once(1_764_849_600 + 3600);
+
+    let error = github.default_branch().await.unwrap_err();
+
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "GitHub rate limit on `GET /repos/{OWNER}/{REPO}`: the limit resets in 3601 s, \
+             longer than the 900 s ipsync waits; run again later"
+        )
+    );
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn fake_shapes_parse_as_octocrab_models() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    first_run(&fake).await;
+    let octocrab = octocrab::Octocrab::builder()
+        .base_uri(fake.url())
+        .unwrap()
+        .personal_token("ghs_fake_token".to_owned())
+        .build()
+        .unwrap();
+
+    let issue: octocrab::models::issues::Issue = octocrab
+        .get(format!("/repos/{OWNER}/{REPO}/issues/2"), None::<&()>)
+        .await
+        .unwrap();
+    let comments: Vec<octocrab::models::issues::Comment> = octocrab
+        .get(
+            format!("/repos/{OWNER}/{REPO}/issues/2/comments"),
+            None::<&()>,
+        )
+        .await
+        .unwrap();
+    let pulls: Vec<octocrab::models::pulls::PullRequest> = octocrab
+        .get(format!("/repos/{OWNER}/{REPO}/pulls"), None::<&()>)
+        .await
+        .unwrap();
+
+    assert_eq!(issue.number, 2);
+    assert_eq!(comments.len(), 1);
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0].head.ref_field, BRANCH);
+}

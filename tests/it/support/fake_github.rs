@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -43,6 +43,8 @@ pub struct Recorded {
     pub path: String,
     /// The JSON body, or `Value::Null` when there was none.
     pub body: Value,
+    /// The `Authorization` header, when sent.
+    pub authorization: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +97,10 @@ struct FakeState {
     templates: Templates,
     protected: bool,
     comments_forbidden: bool,
+    contents_forbidden: bool,
+    pulls_forbidden: bool,
     secondary_limits: u32,
+    primary_limit_reset: Option<u64>,
     next_number: u64,
     next_comment_id: u64,
     issues: Vec<FakeIssue>,
@@ -171,7 +176,10 @@ impl FakeGitHub {
             templates,
             protected: false,
             comments_forbidden: false,
+            contents_forbidden: false,
+            pulls_forbidden: false,
             secondary_limits: 0,
+            primary_limit_reset: None,
             next_number: 1,
             next_comment_id: 1_000_001,
             issues: Vec::new(),
@@ -235,6 +243,24 @@ impl FakeGitHub {
     /// does for a token without `issues: write`.
     pub fn set_comments_forbidden(&self, forbidden: bool) {
         self.lock().comments_forbidden = forbidden;
+    }
+
+    /// Answers Git data writes (blobs, trees, commits, refs) with 403 "Resource not accessible
+    /// by integration", as GitHub does for a token without `contents: write`.
+    pub fn set_contents_forbidden(&self, forbidden: bool) {
+        self.lock().contents_forbidden = forbidden;
+    }
+
+    /// Answers pull request writes with 403 "GitHub Actions is not permitted to create or
+    /// approve pull requests.", as GitHub does when the repository setting forbids it.
+    pub fn set_pulls_forbidden(&self, forbidden: bool) {
+        self.lock().pulls_forbidden = forbidden;
+    }
+
+    /// Answers the next request with a primary rate limit that resets at Unix time `reset`
+    /// (403, `x-ratelimit-remaining: 0`).
+    pub fn primary_rate_limit_once(&self, reset: u64) {
+        self.lock().primary_limit_reset = Some(reset);
     }
 
     /// Answers the next request with a secondary rate limit (403 and `retry-after: 7`).
@@ -562,7 +588,13 @@ fn page<T: Clone>(items: &[T], query: &HashMap<String, String>) -> Vec<T> {
         .collect()
 }
 
-async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body: Value = if body.is_empty() {
         Value::Null
     } else {
@@ -576,7 +608,32 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, body: By
             .map(ToString::to_string)
             .unwrap_or_default(),
         body: body.clone(),
+        authorization: headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
     });
+
+    if let Some(reset) = state.primary_limit_reset.take() {
+        let body = json!({
+            "message": "API rate limit exceeded for installation ID 12345678.",
+            "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+            "status": "403",
+        });
+        let reset = reset.to_string();
+        return (
+            StatusCode::FORBIDDEN,
+            [
+                ("x-ratelimit-limit", "5000"),
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-used", "5000"),
+                ("x-ratelimit-reset", reset.as_str()),
+                ("x-ratelimit-resource", "core"),
+            ],
+            axum::Json(body),
+        )
+            .into_response();
+    }
 
     if state.secondary_limits > 0 {
         state.secondary_limits -= 1;
@@ -622,6 +679,21 @@ fn route(
     query: &HashMap<String, String>,
     body: &Value,
 ) -> Response {
+    let writes = method != Method::GET;
+    if writes && state.contents_forbidden && segments.first() == Some(&"git") {
+        return github_error(
+            StatusCode::FORBIDDEN,
+            NOT_ACCESSIBLE,
+            "https://docs.github.com/rest/git/blobs#create-a-blob",
+        );
+    }
+    if writes && state.pulls_forbidden && segments.first() == Some(&"pulls") {
+        return github_error(
+            StatusCode::FORBIDDEN,
+            "GitHub Actions is not permitted to create or approve pull requests.",
+            "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+        );
+    }
     match (method.as_str(), segments) {
         ("GET", []) => {
             let mut value = state.templates.repository.clone();
@@ -635,6 +707,23 @@ fn route(
         ("POST", ["issues"]) => create_issue(state, body),
         ("PATCH", ["issues", "comments", id]) => update_comment(state, id, body),
         ("PATCH", ["issues", number]) => update_issue(state, number, body),
+        ("GET", ["issues", number]) => {
+            let number: u64 = number.parse().unwrap_or(0);
+            if let Some(issue) = state.issues.iter().find(|issue| issue.number == number) {
+                return ok(state.issue_json(issue));
+            }
+            match state.pulls.iter().find(|pull| pull.number == number) {
+                Some(pull) => ok(state.issue_as_pull_json(pull)),
+                None => not_found(),
+            }
+        }
+        ("GET", ["pulls", number]) => {
+            let number: u64 = number.parse().unwrap_or(0);
+            match state.pulls.iter().find(|pull| pull.number == number) {
+                Some(pull) => ok(state.pull_json(pull)),
+                None => not_found(),
+            }
+        }
         ("GET", ["issues", number, "comments"]) => {
             let number: u64 = number.parse().unwrap_or(0);
             let comments: Vec<FakeComment> = state
