@@ -1,7 +1,7 @@
 //! A thin client for the GitHub REST API calls of the review flow, on top of octocrab.
 //!
 //! API reference: <https://docs.github.com/en/rest>. Requests go through octocrab's raw
-//! `_get`/`_post`/`_patch`, so that this module sees every status and header: it maps a 403
+//! `_get`/`_post`/`_patch`, so that this module reads every status and header: it maps a 403
 //! "Resource not accessible by integration" to the workflow permission that is missing, and it
 //! waits out primary and secondary rate limits itself (octocrab's own retries are off).
 //! Wire types stay private; callers get the small domain types below.
@@ -128,10 +128,10 @@ impl GitHubError {
 /// A future that completes after a wait; boxed so tests can swap in one that only records.
 pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// How the client waits out rate limits.
+/// The rules for waiting out rate limits.
 #[derive(Clone)]
 pub struct RateLimitPolicy {
-    /// The longest single wait; a limit that resets later fails with [`GitHubError::RateLimited`].
+    /// The maximum single wait; a limit that resets later fails with [`GitHubError::RateLimited`].
     pub max_wait: Duration,
     /// Waits per request before the rate limit error is returned.
     pub max_retries: u32,
@@ -465,7 +465,7 @@ impl GitHub {
     /// The branch's `protected` field is readable with `contents: read`. The protection
     /// endpoint (`…/branches/{branch}/protection`) is not used, because it needs the
     /// Administration permission, which a workflow's `GITHUB_TOKEN` can never have, so it would
-    /// answer 403 on every protected branch.
+    /// return 403 for every protected branch.
     pub async fn branch_protected(&self, branch: &str) -> Result<bool, GitHubError> {
         let path = self.repo_path(&format!("/branches/{}", encode_path(branch)));
         let branch: BranchWire = self.send_json(Method::Get, &path, None, None).await?;
@@ -680,8 +680,8 @@ impl GitHub {
 
     /// Reads a file at a branch, tag or commit; `None` when it does not exist there.
     ///
-    /// NOTE: the contents API inlines files up to 1 MB only; larger files come back empty
-    /// with encoding `none` and are reported as an invalid response.
+    /// NOTE: the contents API inlines files up to 1 MB only. Larger files come back empty
+    /// with encoding `none`, and this returns an invalid response error for them.
     pub async fn file_contents(
         &self,
         path: &str,

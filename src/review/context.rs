@@ -79,6 +79,10 @@ pub enum ContextError {
     },
     #[error("failed to read the event payload `{path}`: {reason}")]
     EventPayload { path: String, reason: String },
+    #[error(
+        "missing pull request number for a `{event}` event: expected `pull_request.number` in the event payload at `GITHUB_EVENT_PATH`"
+    )]
+    NoPullRequestNumber { event: String },
 }
 
 /// The parts of an event payload that ipsync reads.
@@ -212,7 +216,11 @@ fn parse_event(name: &str, payload: Option<&EventPayload>) -> Result<Event, Cont
             });
             match number {
                 Some(number) => Event::PullRequest { number },
-                None => return Err(ContextError::Missing("GITHUB_EVENT_PATH")),
+                None => {
+                    return Err(ContextError::NoPullRequestNumber {
+                        event: name.to_owned(),
+                    });
+                }
             }
         }
         other => Event::Other(other.to_owned()),

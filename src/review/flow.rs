@@ -15,7 +15,7 @@ use super::client::{
 use super::comment;
 use super::context::{Event, RunContext};
 
-/// What to publish for one target.
+/// The plan, files and settings that one target publishes.
 #[derive(Debug, Clone)]
 pub struct PublishInput<'a> {
     /// The target's folder name under the state folder, also used in the comment marker.
@@ -33,14 +33,16 @@ pub struct PublishInput<'a> {
     pub post_when_unchanged: bool,
 }
 
-/// Whether a comment or pull request was made or edited.
+/// Whether a comment, pull request or commit was made, edited or left as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Created,
     Updated,
+    /// Found with the same content, so nothing was sent.
+    Unchanged,
 }
 
-/// What happened to the tracking issue.
+/// The change made to the tracking issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueChange {
     Created,
@@ -71,13 +73,15 @@ pub struct PullRequestOutcome {
     pub change: Change,
 }
 
-/// What a publish did on GitHub, and the warnings that did not stop it.
+/// The record of a publish on GitHub, with the warnings that did not stop it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishOutcome {
     pub issue: Option<IssueOutcome>,
     pub comment: Option<CommentOutcome>,
-    /// The commit made on the change branch.
+    /// The head of the change branch, which holds the files.
     pub commit: Option<String>,
+    /// `Unchanged` when the branch already held exactly these files, so no commit was made.
+    pub commit_change: Option<Change>,
     pub pull_request: Option<PullRequestOutcome>,
     /// Missing workflow permissions, each naming the permission to add.
     pub warnings: Vec<String>,
@@ -154,7 +158,10 @@ async fn publish_change(
     )
     .await
     {
-        Ok(sha) => outcome.commit = Some(sha),
+        Ok((sha, change)) => {
+            outcome.commit = Some(sha);
+            outcome.commit_change = Some(change);
+        }
         Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
     }
 
@@ -225,6 +232,13 @@ async fn publish_in_sync(
     let body = comment::sticky_body(&input.slug, &content, &files_url);
     let existing = find_sticky(github, issue.number, &input.slug).await?;
     let note = match existing {
+        Some(existing) if existing.body.as_deref() == Some(body.as_str()) => {
+            Some(Ok(CommentOutcome {
+                id: existing.id,
+                html_url: existing.html_url,
+                change: Change::Unchanged,
+            }))
+        }
         Some(existing) if issue.is_open() || input.post_when_unchanged => Some(
             github
                 .update_comment(existing.id, &body, ISSUES_WRITE)
@@ -307,21 +321,23 @@ pub fn pull_request_title(plan: &Plan) -> String {
     )
 }
 
-/// Writes the files in one commit on the change branch and returns the commit's sha.
+/// Writes the files in one commit on the change branch and returns the branch head.
+///
+/// When the open pull request's branch already holds exactly these files on top of the
+/// current default branch, nothing is committed and the change is `Unchanged`.
 ///
 /// The tree is the default branch's tree with the files replaced, so the pull request shows
 /// exactly these files. While a pull request is open, the commit goes on top of the branch, so
-/// reviewers keep the earlier revisions; when the default branch moved since the branch's last
-/// commit, the default branch head becomes a second parent, so that the pull request's diff is
-/// taken against the current default branch. Without an open pull request the branch is reset
-/// onto the default branch.
+/// reviewers keep the earlier revisions. When the default branch moved since then, its head
+/// becomes a second parent, so the pull request's diff is taken against the current default
+/// branch. Without an open pull request the branch is reset onto the default branch.
 async fn commit_files(
     github: &GitHub,
     default_branch: &str,
     input: &PublishInput<'_>,
     message: &str,
     pull_request_open: bool,
-) -> Result<String, GitHubError> {
+) -> Result<(String, Change), GitHubError> {
     let default_head =
         github
             .branch_head(default_branch)
@@ -346,6 +362,12 @@ async fn commit_files(
         parents = vec![head.clone()];
         if !github.contains_commit(head, &default_head).await? {
             parents.push(default_head.clone());
+        } else if github.commit(head).await?.tree == tree {
+            tracing::info!(
+                branch = input.branch,
+                "the branch already holds these files"
+            );
+            return Ok((head.clone(), Change::Unchanged));
         }
     }
     let parent_refs: Vec<&str> = parents.iter().map(String::as_str).collect();
@@ -365,7 +387,12 @@ async fn commit_files(
         None => github.create_branch(&input.branch, &commit).await?,
     }
     tracing::info!(branch = input.branch, commit, "committed the plan files");
-    Ok(commit)
+    let change = if branch_head.is_some() {
+        Change::Updated
+    } else {
+        Change::Created
+    };
+    Ok((commit, change))
 }
 
 async fn upsert_pull_request(
@@ -377,6 +404,9 @@ async fn upsert_pull_request(
     body: &str,
 ) -> Result<PullRequestOutcome, GitHubError> {
     let (pull_request, change) = match existing {
+        Some(existing) if existing.title == title && existing.body.as_deref() == Some(body) => {
+            (existing.clone(), Change::Unchanged)
+        }
         Some(existing) => (
             github
                 .update_pull_request(existing.number, title, body)
@@ -483,6 +513,7 @@ async fn upsert_comment(
     permission: &'static str,
 ) -> Result<CommentOutcome, GitHubError> {
     let (posted, change) = match find_sticky(github, number, slug).await? {
+        Some(existing) if existing.body.as_deref() == Some(body) => (existing, Change::Unchanged),
         Some(existing) => (
             github.update_comment(existing.id, body, permission).await?,
             Change::Updated,

@@ -22,7 +22,7 @@ fn prefixes(entries: &[&str]) -> Vec<Ipv4Prefix> {
     entries.iter().map(|entry| entry.parse().unwrap()).collect()
 }
 
-/// A plan for list `ipsync-azure` that goes from `before` to `after`.
+/// Builds a plan for list `ipsync-azure` that goes from `before` to `after`.
 fn make_plan(before: &[&str], after: &[&str], change_number: u64) -> Plan {
     let before_owned: Vec<String> = before.iter().map(|entry| (*entry).to_owned()).collect();
     let after_prefixes = prefixes(after);
@@ -105,7 +105,7 @@ fn input<'a>(plan: &'a Plan, markdown: &str) -> PublishInput<'a> {
     }
 }
 
-/// A client for the fake that records rate limit waits instead of sleeping.
+/// Builds a client for the fake that records rate limit waits instead of sleeping.
 fn client(context: &RunContext) -> (GitHub, Arc<Mutex<Vec<Duration>>>) {
     let waits = Arc::new(Mutex::new(Vec::new()));
     let recorded = waits.clone();
@@ -846,4 +846,31 @@ async fn fake_shapes_parse_as_octocrab_models() {
     assert_eq!(comments.len(), 1);
     assert_eq!(pulls.len(), 1);
     assert_eq!(pulls[0].head.ref_field, BRANCH);
+}
+
+#[tokio::test]
+async fn identical_run_commits_nothing() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let first = first_run(&fake).await;
+    fake.clear_requests();
+
+    let second = first_run(&fake).await;
+
+    let repo = format!("/repos/{OWNER}/{REPO}");
+    assert_eq!(
+        write_paths(&fake),
+        vec![
+            format!("POST {repo}/git/blobs"),
+            format!("POST {repo}/git/blobs"),
+            format!("POST {repo}/git/blobs"),
+            format!("POST {repo}/git/trees"),
+        ]
+    );
+    assert_eq!(second.commit, first.commit);
+    assert_eq!(second.commit_change, Some(Change::Unchanged));
+    assert_eq!(second.pull_request.unwrap().change, Change::Unchanged);
+    assert_eq!(second.comment.unwrap().change, Change::Unchanged);
+    assert_eq!(second.issue.unwrap().change, IssueChange::Kept);
 }

@@ -1,6 +1,6 @@
 //! A stateful fake of the GitHub REST API endpoints that ipsync's review flow calls.
 //!
-//! It listens on 127.0.0.1 with a random port, answers with bodies built from GitHub's real
+//! It listens on 127.0.0.1 with a random port, responds with bodies built from GitHub's real
 //! response shapes (the JSON files in the `github` fixtures folder), keeps issues, comments,
 //! pull requests, refs, blobs, trees and commits in memory so a second run finds what the
 //! first made, and records every request for the test to inspect.
@@ -210,7 +210,7 @@ impl FakeGitHub {
         &self.url
     }
 
-    /// The variables a runner would set for a run of `event_name` on `git_ref` at commit `sha`,
+    /// Returns the variables a runner would set for a run of `event_name` on `git_ref` at commit `sha`,
     /// pointing at this fake. A `pull_request` run needs `GITHUB_EVENT_PATH` set by the caller.
     pub fn env(&self, event_name: &str, git_ref: &str, sha: &str) -> Env {
         let ref_name = git_ref
@@ -239,31 +239,31 @@ impl FakeGitHub {
         self.lock().protected = protected;
     }
 
-    /// Answers comment writes with 403 "Resource not accessible by integration", as GitHub
+    /// Rejects comment writes with 403 "Resource not accessible by integration", as GitHub
     /// does for a token without `issues: write`.
     pub fn set_comments_forbidden(&self, forbidden: bool) {
         self.lock().comments_forbidden = forbidden;
     }
 
-    /// Answers Git data writes (blobs, trees, commits, refs) with 403 "Resource not accessible
+    /// Rejects Git data writes (blobs, trees, commits, refs) with 403 "Resource not accessible
     /// by integration", as GitHub does for a token without `contents: write`.
     pub fn set_contents_forbidden(&self, forbidden: bool) {
         self.lock().contents_forbidden = forbidden;
     }
 
-    /// Answers pull request writes with 403 "GitHub Actions is not permitted to create or
+    /// Rejects pull request writes with 403 "GitHub Actions is not permitted to create or
     /// approve pull requests.", as GitHub does when the repository setting forbids it.
     pub fn set_pulls_forbidden(&self, forbidden: bool) {
         self.lock().pulls_forbidden = forbidden;
     }
 
-    /// Answers the next request with a primary rate limit that resets at Unix time `reset`
+    /// Responds to the next request with a primary rate limit that resets at Unix time `reset`
     /// (403, `x-ratelimit-remaining: 0`).
     pub fn primary_rate_limit_once(&self, reset: u64) {
         self.lock().primary_limit_reset = Some(reset);
     }
 
-    /// Answers the next request with a secondary rate limit (403 and `retry-after: 7`).
+    /// Responds to the next request with a secondary rate limit (403 and `retry-after: 7`).
     pub fn rate_limit_once(&self) {
         self.lock().secondary_limits = 1;
     }
@@ -787,11 +787,11 @@ fn route(
         ("GET", ["contents", path @ ..]) => get_contents(state, &path.join("/"), query),
         ("GET", ["pulls"]) => {
             let head = query.get("head").cloned();
-            let wanted_state = query.get("state").cloned().unwrap_or("open".to_owned());
+            let requested_state = query.get("state").cloned().unwrap_or("open".to_owned());
             let pulls: Vec<FakePull> = state
                 .pulls
                 .iter()
-                .filter(|pull| wanted_state == "all" || pull.state == wanted_state)
+                .filter(|pull| requested_state == "all" || pull.state == requested_state)
                 .filter(|pull| {
                     head.as_ref()
                         .is_none_or(|head| *head == format!("{OWNER}:{}", pull.head))
@@ -848,12 +848,12 @@ fn get_branch(state: &FakeState, branch: &str) -> Response {
 }
 
 fn list_issues(state: &FakeState, query: &HashMap<String, String>) -> Response {
-    let wanted_state = query.get("state").cloned().unwrap_or("open".to_owned());
+    let requested_state = query.get("state").cloned().unwrap_or("open".to_owned());
     let label = query.get("labels").cloned();
     let mut values: Vec<(u64, Value)> = state
         .issues
         .iter()
-        .filter(|issue| wanted_state == "all" || issue.state == wanted_state)
+        .filter(|issue| requested_state == "all" || issue.state == requested_state)
         .filter(|issue| {
             label
                 .as_ref()
@@ -866,7 +866,7 @@ fn list_issues(state: &FakeState, query: &HashMap<String, String>) -> Response {
             state
                 .pulls
                 .iter()
-                .filter(|pull| wanted_state == "all" || pull.state == wanted_state)
+                .filter(|pull| requested_state == "all" || pull.state == requested_state)
                 .map(|pull| (pull.number, state.issue_as_pull_json(pull))),
         );
     }
