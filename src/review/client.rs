@@ -137,6 +137,9 @@ pub struct RateLimitPolicy {
     pub max_retries: u32,
     /// The wait used for a secondary rate limit that sends no `retry-after`, as GitHub advises.
     pub default_wait: Duration,
+    /// The wait before retrying a GET or PATCH after a 5xx, multiplied by the attempt number.
+    /// A POST is never retried, because it may have created the object before failing.
+    pub server_error_wait: Duration,
     /// Current Unix time in seconds, compared with `x-ratelimit-reset`.
     pub now: Arc<dyn Fn() -> u64 + Send + Sync>,
     pub sleep: Arc<dyn Fn(Duration) -> SleepFuture + Send + Sync>,
@@ -148,6 +151,7 @@ impl Default for RateLimitPolicy {
             max_wait: Duration::from_secs(15 * 60),
             max_retries: 3,
             default_wait: Duration::from_secs(60),
+            server_error_wait: Duration::from_secs(2),
             now: Arc::new(|| {
                 SystemTime::now()
                     .duration_since(UNIX_EPOCH)
@@ -394,6 +398,21 @@ impl GitHub {
                 })?;
             if (200..300).contains(&status) {
                 return Ok(text);
+            }
+
+            let idempotent = method != Method::Post;
+            if status >= 500 && idempotent && waits < self.policy.max_retries {
+                let wait = self.policy.server_error_wait * (waits + 1);
+                tracing::warn!(
+                    method = method.as_str(),
+                    path,
+                    status,
+                    wait_seconds = wait.as_secs(),
+                    "GitHub server error; waiting before retrying"
+                );
+                (self.policy.sleep)(wait).await;
+                waits += 1;
+                continue;
             }
 
             if let Some(wait) = wait {

@@ -645,20 +645,59 @@ pub async fn read_committed_plan(
     })
 }
 
-/// Posts the result of an apply, or its refusal, to the target's sticky comment on the
-/// tracking issue, creating the issue when missing. `markdown` is the comment content, such as
-/// [`comment::apply_content`] or [`comment::refusal_content`].
+/// Posts the result of an apply to the target's sticky comment on the tracking issue,
+/// creating the issue when missing and leaving its state as it is. `markdown` is the comment
+/// content, such as [`comment::apply_content`].
 pub async fn post_apply_result(
     github: &GitHub,
     context: &RunContext,
     slug: &str,
     markdown: &str,
 ) -> Result<PublishOutcome, GitHubError> {
+    post_apply_comment(github, context, slug, markdown, false).await
+}
+
+/// Posts a refused apply to the target's sticky comment, like [`post_apply_result`], and
+/// reopens a closed tracking issue so the refusal is not missed. `markdown` is the comment
+/// content, such as [`comment::refusal_content`].
+pub async fn post_apply_refusal(
+    github: &GitHub,
+    context: &RunContext,
+    slug: &str,
+    markdown: &str,
+) -> Result<PublishOutcome, GitHubError> {
+    post_apply_comment(github, context, slug, markdown, true).await
+}
+
+async fn post_apply_comment(
+    github: &GitHub,
+    context: &RunContext,
+    slug: &str,
+    markdown: &str,
+    reopen: bool,
+) -> Result<PublishOutcome, GitHubError> {
     let mut outcome = PublishOutcome::default();
     let link = context.run_url().unwrap_or_else(|| repository_url(context));
     let body = comment::sticky_body(slug, markdown, &link);
 
     let issue = match find_tracking_issue(github, slug).await? {
+        Some(issue) if reopen && !issue.is_open() => {
+            match github.set_issue_state(issue.number, true).await {
+                Ok(reopened) => IssueOutcome {
+                    number: reopened.number,
+                    html_url: reopened.html_url,
+                    change: IssueChange::Reopened,
+                },
+                Err(error) => {
+                    warn_on_missing_permission(error, &mut outcome.warnings)?;
+                    IssueOutcome {
+                        number: issue.number,
+                        html_url: issue.html_url,
+                        change: IssueChange::Kept,
+                    }
+                }
+            }
+        }
         Some(issue) => IssueOutcome {
             number: issue.number,
             html_url: issue.html_url,

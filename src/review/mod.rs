@@ -12,6 +12,6 @@ pub mod flow;
 pub use client::{GitHub, GitHubError, RateLimitPolicy};
 pub use context::{Event, RunContext};
 pub use flow::{
-    ApplyCheckError, PublishInput, PublishOutcome, check_apply_allowed, post_apply_result,
-    publish_plan, read_committed_plan,
+    ApplyCheckError, PublishInput, PublishOutcome, check_apply_allowed, post_apply_refusal,
+    post_apply_result, publish_plan, read_committed_plan,
 };

@@ -10,7 +10,7 @@ use ipsync::review::comment;
 use ipsync::review::flow::{Change, IssueChange};
 use ipsync::review::{
     ApplyCheckError, GitHub, PublishInput, PublishOutcome, RunContext, check_apply_allowed,
-    post_apply_result, publish_plan, read_committed_plan,
+    post_apply_refusal, post_apply_result, publish_plan, read_committed_plan,
 };
 
 use crate::support::fake_github::{DEFAULT_BRANCH, FakeGitHub, OWNER, REPO};
@@ -873,4 +873,73 @@ async fn identical_run_commits_nothing() {
     assert_eq!(second.pull_request.unwrap().change, Change::Unchanged);
     assert_eq!(second.comment.unwrap().change, Change::Unchanged);
     assert_eq!(second.issue.unwrap().change, IssueChange::Kept);
+}
+
+#[tokio::test]
+async fn server_error_retried_for_get() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let sha = fake.branch_head(DEFAULT_BRANCH).unwrap();
+    let context = RunContext::from_env(&fake.env("schedule", "refs/heads/main", &sha)).unwrap();
+    let (github, waits) = client(&context);
+    fake.server_error_once();
+
+    let branch = github.default_branch().await.unwrap();
+
+    assert_eq!(branch, "main");
+    assert_eq!(*waits.lock().unwrap(), vec![Duration::from_secs(2)]);
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn server_error_not_retried_for_post() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let sha = fake.branch_head(DEFAULT_BRANCH).unwrap();
+    let context = RunContext::from_env(&fake.env("schedule", "refs/heads/main", &sha)).unwrap();
+    let (github, waits) = client(&context);
+    fake.server_error_once();
+
+    let error = github
+        .create_issue("ipsync: prod", "body", &["ipsync"])
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.status(), Some(502));
+    assert_eq!(*waits.lock().unwrap(), Vec::<Duration>::new());
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.issues(), Vec::new());
+}
+
+#[tokio::test]
+async fn apply_refusal_reopens_issue() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    first_run(&fake).await;
+    let (context, github) = scheduled(&fake);
+    let in_sync = make_plan(AFTER, AFTER, 120);
+    publish_plan(&github, &context, input(&in_sync, "No changes.\n"))
+        .await
+        .unwrap();
+    let content = comment::refusal_content(
+        "refused by the `drift` guard: list `ipsync-azure` changed since the plan was made",
+        None,
+    );
+
+    let outcome = post_apply_refusal(&github, &context, SLUG, &content)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.issue.unwrap().change, IssueChange::Reopened);
+    assert_eq!(fake.issues()[0].state, "open");
+    let comments = fake.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        comments[0].body,
+        "<!-- ipsync:target=prod -->\n### ipsync: apply refused\n\n\
+         > refused by the `drift` guard: list `ipsync-azure` changed since the plan was made\n"
+    );
 }

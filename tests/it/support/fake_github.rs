@@ -100,6 +100,7 @@ struct FakeState {
     contents_forbidden: bool,
     pulls_forbidden: bool,
     secondary_limits: u32,
+    server_errors: u32,
     primary_limit_reset: Option<u64>,
     next_number: u64,
     next_comment_id: u64,
@@ -179,6 +180,7 @@ impl FakeGitHub {
             contents_forbidden: false,
             pulls_forbidden: false,
             secondary_limits: 0,
+            server_errors: 0,
             primary_limit_reset: None,
             next_number: 1,
             next_comment_id: 1_000_001,
@@ -261,6 +263,11 @@ impl FakeGitHub {
     /// (403, `x-ratelimit-remaining: 0`).
     pub fn primary_rate_limit_once(&self, reset: u64) {
         self.lock().primary_limit_reset = Some(reset);
+    }
+
+    /// Responds to the next request with 502 Bad Gateway, as GitHub's front end sometimes does.
+    pub fn server_error_once(&self) {
+        self.lock().server_errors = 1;
     }
 
     /// Responds to the next request with a secondary rate limit (403 and `retry-after: 7`).
@@ -613,6 +620,11 @@ async fn handle(
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
     });
+
+    if state.server_errors > 0 {
+        state.server_errors -= 1;
+        return (StatusCode::BAD_GATEWAY, "Server Error").into_response();
+    }
 
     if let Some(reset) = state.primary_limit_reset.take() {
         let body = json!({
