@@ -80,7 +80,7 @@ pub fn cut(body: &str, limit: usize, files_url: &str) -> String {
     }
 
     let notice = format!(
-        "\n---\n\n**This comment was cut to fit GitHub's limit of {GITHUB_BODY_LIMIT} characters.** \
+        "\n---\n\n**This comment was cut to fit GitHub's limit of 65,536 characters.** \
          The complete files are at {files_url}\n"
     );
     let notice_chars = notice.chars().count();
@@ -209,6 +209,35 @@ mod tests {
             cut_body.chars().count()
         );
         assert!(cut_body.starts_with("line one\nline two\n"));
+    }
+
+    #[test]
+    fn bodies_match_snapshots() {
+        let plan = sticky_body(
+            "prod",
+            &plan_content(
+                "## ipsync plan\n\n2 to add, 1 to remove\n",
+                Some("https://github.com/example-org/infra/pull/1"),
+            ),
+            URL,
+        );
+        let in_sync = sticky_body("prod", &in_sync_content("ipsync-azure"), URL);
+        let applied = sticky_body("prod", &apply_content("Added 2 entries, removed 1.\n"), URL);
+        let refused = sticky_body(
+            "prod",
+            &refusal_content(
+                "refused by the `drift` guard: list `ipsync-azure` changed since the plan was made",
+                Some("## ipsync plan\n"),
+            ),
+            URL,
+        );
+        let cut_body = cut(&"+ 10.0.0.0/24\n".repeat(40), 400, URL);
+
+        insta::assert_snapshot!("plan_comment", plan);
+        insta::assert_snapshot!("in_sync_comment", in_sync);
+        insta::assert_snapshot!("apply_comment", applied);
+        insta::assert_snapshot!("refusal_comment", refused);
+        insta::assert_snapshot!("cut_comment", cut_body);
     }
 
     #[test]
