@@ -767,6 +767,16 @@ impl GitHub {
         .await
     }
 
+    pub async fn close_pull_request(&self, number: u64) -> Result<PullRequest, GitHubError> {
+        self.send_json(
+            Method::Patch,
+            &self.repo_path(&format!("/pulls/{number}")),
+            Some(&json!({ "state": "closed" })),
+            Some(PULL_REQUESTS_WRITE),
+        )
+        .await
+    }
+
     pub async fn update_pull_request(
         &self,
         number: u64,

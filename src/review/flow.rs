@@ -83,6 +83,8 @@ pub struct PublishOutcome {
     /// `Unchanged` when the branch already held exactly these files, so no commit was made.
     pub commit_change: Option<Change>,
     pub pull_request: Option<PullRequestOutcome>,
+    /// Open pull requests of the change branch that were closed because the list is in sync.
+    pub closed_pull_requests: Vec<u64>,
     /// Missing workflow permissions, each naming the permission to add.
     pub warnings: Vec<String>,
 }
@@ -165,13 +167,16 @@ async fn publish_change(
         Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
     }
 
-    let files_url = comment::files_url(
-        &context.server_url,
-        &context.repository.to_string(),
-        &input.branch,
-        &input.state_dir,
-        &input.slug,
-    );
+    let files_url = match &outcome.commit {
+        Some(_) => comment::files_url(
+            &context.server_url,
+            &context.repository.to_string(),
+            &input.branch,
+            &input.state_dir,
+            &input.slug,
+        ),
+        None => context.run_url().unwrap_or_else(|| repository_url(context)),
+    };
     if outcome.commit.is_some() {
         let body = comment::cut(&input.markdown, comment::GITHUB_BODY_LIMIT - 1, &files_url);
         let existing = open_pull_requests.first();
@@ -215,12 +220,21 @@ async fn publish_in_sync(
     input: &PublishInput<'_>,
     outcome: &mut PublishOutcome,
 ) -> Result<(), GitHubError> {
+    // A change that is still open for review is obsolete now, and apply would refuse it
+    // anyway because the live list no longer matches its `before`.
+    for stale in github.open_pull_requests(&input.branch).await? {
+        match github.close_pull_request(stale.number).await {
+            Ok(_) => outcome.closed_pull_requests.push(stale.number),
+            Err(error) => warn_on_missing_permission(error, &mut outcome.warnings)?,
+        }
+    }
+
     let found = find_tracking_issue(github, &input.slug).await?;
     let Some(issue) = found else {
         if !input.post_when_unchanged {
             return Ok(());
         }
-        return publish_change_note(github, context, input, outcome).await;
+        return publish_in_sync_note(github, context, input, outcome).await;
     };
 
     let files_url = repository_url(context);
@@ -283,7 +297,7 @@ async fn publish_in_sync(
 }
 
 /// Posts the in-sync comment on a new tracking issue, which is then closed; used only when asked.
-async fn publish_change_note(
+async fn publish_in_sync_note(
     github: &GitHub,
     context: &RunContext,
     input: &PublishInput<'_>,

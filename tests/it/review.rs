@@ -322,10 +322,14 @@ async fn unchanged_run_closes_issue() {
     assert_eq!(
         write_paths(&fake),
         vec![
+            format!("PATCH {repo}/pulls/1"),
             format!("PATCH {repo}/issues/comments/{comment_id}"),
             format!("PATCH {repo}/issues/2"),
         ]
     );
+    assert_eq!(outcome.closed_pull_requests, vec![1]);
+    assert_eq!(fake.pulls()[0].state, "closed");
+    assert!(!fake.pulls()[0].merged);
     assert_eq!(fake.branch_head(BRANCH), branch_head, "no commit");
     let issues = fake.issues();
     assert_eq!(issues[0].state, "closed");

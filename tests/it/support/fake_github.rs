@@ -828,6 +828,9 @@ fn route(
             if let Some(text) = body["body"].as_str() {
                 pull.body = text.to_owned();
             }
+            if let Some(new_state) = body["state"].as_str() {
+                pull.state = new_state.to_owned();
+            }
             let pull = pull.clone();
             ok(state.pull_json(&pull))
         }
