@@ -947,3 +947,106 @@ async fn apply_refusal_reopens_issue() {
          > refused by the `drift` guard: list `ipsync-azure` changed since the plan was made\n"
     );
 }
+
+/// Reads a Microsoft service-tags fixture, or `None` (after saying so) when it is missing outside CI.
+fn service_tags_fixture(name: &str) -> Option<Vec<u8>> {
+    let dir = match std::env::var_os("IPSYNC_FIXTURES_DIR") {
+        Some(root) => std::path::PathBuf::from(root).join("service-tags"),
+        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/service-tags"),
+    };
+    let path = dir.join(name);
+    if path.exists() {
+        return Some(std::fs::read(&path).unwrap());
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("service-tags fixture `{}` is missing", path.display());
+    }
+    eprintln!(
+        "skipping: service-tags fixture `{}` is missing",
+        path.display()
+    );
+    None
+}
+
+#[test]
+fn state_files_trim_service_tags() {
+    let Some(raw) = service_tags_fixture("ServiceTags_Public_20251103.json") else {
+        return;
+    };
+    let mut plan = make_plan(BEFORE, AFTER, 8);
+    plan.source.file_name = "ServiceTags_Public_20251103.json".to_owned();
+    plan.source.sha256 =
+        "5efcd36dd443c9f9d2a5aa10bd7e38ce07abae518ec5ea936581602271554c16".to_owned();
+    plan.source.change_number = 376;
+    plan.source.tags.push(PlanTag {
+        name: "AzureActiveDirectory".to_owned(),
+        change_number: 26,
+        ipv4_count: 0,
+        ipv6_count: 0,
+    });
+
+    let files = ipsync::review::state_files("ipsync/", SLUG, &plan, &raw, None).unwrap();
+
+    let paths: Vec<&str> = files.iter().map(|(path, _)| path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "ipsync/prod/service-tags.json",
+            "ipsync/prod/backup.json",
+            "ipsync/prod/plan.json"
+        ]
+    );
+    let snapshot: serde_json::Value = serde_json::from_slice(&files[0].1).unwrap();
+    assert_eq!(snapshot["changeNumber"], 376);
+    assert_eq!(snapshot["cloud"], "Public");
+    let values = snapshot["values"].as_array().unwrap();
+    assert_eq!(values.len(), 2);
+    assert_eq!(values[0]["name"], "AzureDevOps");
+    assert_eq!(values[0]["properties"]["changeNumber"], 8);
+    assert_eq!(
+        values[0]["properties"]["addressPrefixes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        55
+    );
+    assert_eq!(values[1]["name"], "AzureActiveDirectory");
+    assert_eq!(
+        values[1]["properties"]["addressPrefixes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        216
+    );
+    assert_eq!(
+        snapshot["source"]["sha256"],
+        "5efcd36dd443c9f9d2a5aa10bd7e38ce07abae518ec5ea936581602271554c16"
+    );
+    assert_eq!(
+        snapshot["source"]["file_name"],
+        "ServiceTags_Public_20251103.json"
+    );
+    assert_eq!(snapshot["source"]["tags"][1]["change_number"], 26);
+    assert_eq!(files[1].1, b"null\n".to_vec());
+    let read: Plan = serde_json::from_slice(&files[2].1).unwrap();
+    assert_eq!(read, plan);
+}
+
+#[test]
+fn state_files_reject_missing_tag() {
+    let Some(raw) = service_tags_fixture("ServiceTags_Public_20251103.json") else {
+        return;
+    };
+    let mut plan = make_plan(BEFORE, AFTER, 8);
+    plan.source.file_name = "ServiceTags_Public_20251103.json".to_owned();
+    plan.source.tags[0].name = "AzureNoSuchTag".to_owned();
+
+    let error = ipsync::review::state_files("ipsync", SLUG, &plan, &raw, None).unwrap_err();
+
+    assert_eq!(
+        error.to_string(),
+        "service tag `AzureNoSuchTag` of the plan is missing from `ServiceTags_Public_20251103.json`; \
+         pass the same file the plan was made from"
+    );
+}
