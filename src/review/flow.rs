@@ -409,6 +409,47 @@ async fn commit_files(
     Ok((commit, change))
 }
 
+/// Commits files on top of `branch`, creating the branch from `base_branch` when missing, and
+/// returns the new commit. Files not named keep their content on the branch.
+///
+/// This is a fast-forward: a protected branch rejects it, and the error is GitHub's.
+pub async fn commit_to_branch(
+    github: &GitHub,
+    branch: &str,
+    base_branch: &str,
+    files: &[(String, Vec<u8>)],
+    message: &str,
+) -> Result<String, GitHubError> {
+    let branch_head = github.branch_head(branch).await?;
+    let parent =
+        match &branch_head {
+            Some(head) => head.clone(),
+            None => github.branch_head(base_branch).await?.ok_or_else(|| {
+                GitHubError::InvalidResponse {
+                    method: "GET",
+                    path: format!("git/ref/heads/{base_branch}"),
+                    reason: format!("the branch `{base_branch}` has no commit"),
+                }
+            })?,
+        };
+    let base_tree = github.commit(&parent).await?.tree;
+
+    let mut entries = Vec::with_capacity(files.len());
+    for (path, content) in files {
+        let sha = github.create_blob(content).await?;
+        entries.push((path.clone(), sha));
+    }
+    let tree = github.create_tree(&base_tree, &entries).await?;
+    let commit = github.create_commit(message, &tree, &[&parent]).await?;
+
+    match branch_head {
+        Some(_) => github.update_branch(branch, &commit, false).await?,
+        None => github.create_branch(branch, &commit).await?,
+    }
+    tracing::info!(branch, commit, "committed files");
+    Ok(commit)
+}
+
 async fn upsert_pull_request(
     github: &GitHub,
     existing: Option<&PullRequest>,

@@ -15,6 +15,6 @@ pub use audit::{state_files, state_paths};
 pub use client::{GitHub, GitHubError, RateLimitPolicy};
 pub use context::{Event, RunContext};
 pub use flow::{
-    ApplyCheckError, PublishInput, PublishOutcome, check_apply_allowed, post_apply_refusal,
-    post_apply_result, publish_plan, read_committed_plan,
+    ApplyCheckError, PublishInput, PublishOutcome, check_apply_allowed, commit_to_branch,
+    post_apply_refusal, post_apply_result, publish_plan, read_committed_plan,
 };

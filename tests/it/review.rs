@@ -1050,3 +1050,85 @@ fn state_files_reject_missing_tag() {
          pass the same file the plan was made from"
     );
 }
+
+#[tokio::test]
+async fn commit_to_branch_keeps_history() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let (_, github) = scheduled(&fake);
+    let main_head = fake.branch_head(DEFAULT_BRANCH).unwrap();
+    let first_files = vec![("ipsync/prod/history.json".to_owned(), b"[1]\n".to_vec())];
+    let second_files = vec![("ipsync/prod/history.json".to_owned(), b"[1,2]\n".to_vec())];
+
+    let first = ipsync::review::commit_to_branch(
+        &github,
+        "ipsync/history",
+        DEFAULT_BRANCH,
+        &first_files,
+        "Record apply 1",
+    )
+    .await
+    .unwrap();
+    let second = ipsync::review::commit_to_branch(
+        &github,
+        "ipsync/history",
+        DEFAULT_BRANCH,
+        &second_files,
+        "Record apply 2",
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(fake.commit(&first).unwrap().parents, vec![main_head]);
+    assert_eq!(fake.commit(&second).unwrap().parents, vec![first]);
+    assert_eq!(fake.branch_head("ipsync/history"), Some(second));
+    let files = fake.branch_files("ipsync/history");
+    assert_eq!(files["ipsync/prod/history.json"], b"[1,2]\n".to_vec());
+    assert_eq!(files["README.md"], b"# infra\n".to_vec());
+    let ref_writes: Vec<String> = write_paths(&fake)
+        .into_iter()
+        .filter(|path| path.contains("/git/refs"))
+        .collect();
+    assert_eq!(
+        ref_writes,
+        vec![
+            format!("POST /repos/{OWNER}/{REPO}/git/refs"),
+            format!("PATCH /repos/{OWNER}/{REPO}/git/refs/heads/ipsync/history"),
+        ]
+    );
+    let update = fake
+        .writes()
+        .into_iter()
+        .find(|request| request.method == "PATCH")
+        .unwrap();
+    assert_eq!(update.body["force"], false);
+}
+
+#[tokio::test]
+async fn protected_default_rejects_commit() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    fake.set_protected(true);
+    let (_, github) = scheduled(&fake);
+    let main_head = fake.branch_head(DEFAULT_BRANCH);
+    let files = vec![("ipsync/prod/history.json".to_owned(), b"[1]\n".to_vec())];
+
+    let error = ipsync::review::commit_to_branch(
+        &github,
+        DEFAULT_BRANCH,
+        DEFAULT_BRANCH,
+        &files,
+        "Record apply",
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(error.status(), Some(422));
+    assert!(
+        error.to_string().contains("Protected branch update failed"),
+        "{error}"
+    );
+    assert_eq!(fake.branch_head(DEFAULT_BRANCH), main_head);
+}

@@ -236,7 +236,7 @@ impl FakeGitHub {
         self.state.lock().unwrap()
     }
 
-    /// Turns branch protection of every branch on or off.
+    /// Turns protection of the default branch on or off; a protected branch rejects ref updates.
     pub fn set_protected(&self, protected: bool) {
         self.lock().protected = protected;
     }
@@ -839,6 +839,7 @@ fn route(
 }
 
 fn get_branch(state: &FakeState, branch: &str) -> Response {
+    let protected = state.protected && branch == DEFAULT_BRANCH;
     let Some(sha) = state.refs.get(branch) else {
         return github_error(
             StatusCode::NOT_FOUND,
@@ -853,9 +854,9 @@ fn get_branch(state: &FakeState, branch: &str) -> Response {
             "self": state.api(&format!("/branches/{branch}")),
             "html": state.web(&format!("/tree/{branch}")),
         },
-        "protected": state.protected,
+        "protected": protected,
         "protection": {
-            "enabled": state.protected,
+            "enabled": protected,
             "required_status_checks": { "enforcement_level": "off", "contexts": [], "checks": [] },
         },
         "protection_url": state.api(&format!("/branches/{branch}/protection")),
@@ -1083,6 +1084,11 @@ fn update_ref(state: &mut FakeState, branch: &str, body: &Value) -> Response {
     };
     if !state.commits.contains_key(&sha) {
         return unprocessable("Object does not exist");
+    }
+    if state.protected && branch == DEFAULT_BRANCH {
+        return unprocessable(&format!(
+            "Protected branch update failed for refs/heads/{branch}."
+        ));
     }
     if !force && !is_ancestor(state, &current, &sha) {
         return unprocessable("Update is not a fast forward");
