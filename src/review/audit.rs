@@ -1,6 +1,6 @@
 //! The files that a plan commits to the repository as its audit trail.
 //!
-//! Under the state folder, one folder per target holds `service-tags.json` (the selected tags
+//! Under the state folder, one folder per target contains `service-tags.json` (the selected tags
 //! exactly as Microsoft published them, plus where the file came from), `backup.json` (the
 //! list as read before the change, or `null` when the list does not exist yet) and
 //! `plan.json` (the plan file that apply reads after review). None of them holds a secret.
@@ -11,7 +11,7 @@ use crate::databricks::AccessList;
 use crate::plan::Plan;
 use crate::report;
 
-/// A service-tags file that does not hold what the plan says was selected from it.
+/// A service-tags file that lacks what the plan records as selected from it.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("invalid service-tags file `{file_name}`: {reason}")]

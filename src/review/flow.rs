@@ -78,7 +78,7 @@ pub struct PullRequestOutcome {
 pub struct PublishOutcome {
     pub issue: Option<IssueOutcome>,
     pub comment: Option<CommentOutcome>,
-    /// The head of the change branch, which holds the files.
+    /// The head of the change branch, which contains the files.
     pub commit: Option<String>,
     /// `Unchanged` when the branch already held exactly these files, so no commit was made.
     pub commit_change: Option<Change>,
@@ -337,7 +337,7 @@ pub fn pull_request_title(plan: &Plan) -> String {
 
 /// Writes the files in one commit on the change branch and returns the branch head.
 ///
-/// When the open pull request's branch already holds exactly these files on top of the
+/// When the open pull request's branch already contains exactly these files on top of the
 /// current default branch, nothing is committed and the change is `Unchanged`.
 ///
 /// The tree is the default branch's tree with the files replaced, so the pull request shows
