@@ -1132,3 +1132,23 @@ async fn protected_default_rejects_commit() {
     );
     assert_eq!(fake.branch_head(DEFAULT_BRANCH), main_head);
 }
+
+#[tokio::test]
+async fn enterprise_api_path_is_kept() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let sha = fake.branch_head(DEFAULT_BRANCH).unwrap();
+    let mut env = fake.env("schedule", "refs/heads/main", &sha);
+    env.set("GITHUB_API_URL", format!("{}/api/v3", fake.url()));
+    let context = RunContext::from_env(&env).unwrap();
+    let (github, _) = client(&context);
+
+    let branch = github.default_branch().await.unwrap();
+
+    assert_eq!(branch, "main");
+    assert_eq!(
+        fake.requests()[0].path,
+        format!("/api/v3/repos/{OWNER}/{REPO}")
+    );
+}

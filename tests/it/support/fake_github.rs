@@ -670,8 +670,11 @@ async fn handle(
                 .collect()
         })
         .unwrap_or_default();
+    // GitHub Enterprise Server serves the same API under `/api/v3`.
+    let path = uri.path();
+    let path = path.strip_prefix("/api/v3").unwrap_or(path);
     let prefix = format!("/repos/{OWNER}/{REPO}");
-    let Some(rest) = uri.path().strip_prefix(&prefix) else {
+    let Some(rest) = path.strip_prefix(&prefix) else {
         return not_found();
     };
     let segments: Vec<String> = rest
