@@ -28,6 +28,11 @@ pub const ISSUES_WRITE: &str = "issues: write";
 pub const PULL_REQUESTS_WRITE: &str = "pull-requests: write";
 pub const CONTENTS_WRITE: &str = "contents: write";
 
+/// Limits for one request, so a GitHub that stops responding fails the step instead of
+/// hanging the job until the workflow's own timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Items per page for list calls; 100 is GitHub's maximum.
 const PER_PAGE: usize = 100;
 /// Pages read at most from one list, so a huge repository cannot keep ipsync paging forever.
@@ -323,6 +328,9 @@ impl GitHub {
             .map_err(|error| invalid(format!("invalid API URL: {error}")))?
             .personal_token(context.token.expose().to_owned())
             .add_retry_config(RetryConfig::None)
+            .set_connect_timeout(Some(CONNECT_TIMEOUT))
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .set_write_timeout(Some(READ_TIMEOUT))
             .build()
             .map_err(|error| invalid(error.to_string()))?;
 
