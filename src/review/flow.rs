@@ -239,11 +239,7 @@ async fn publish_in_sync(
     };
 
     let files_url = repository_url(context);
-    let content = format!(
-        "{}\n{}",
-        comment::in_sync_content(&input.plan.target.label),
-        input.markdown.trim_end()
-    );
+    let content = in_sync_note(input);
     let body = comment::sticky_body(&input.slug, &content, &files_url);
     let existing = find_sticky(github, issue.number, &input.slug).await?;
     let note = match existing {
@@ -308,11 +304,7 @@ async fn publish_in_sync_note(
         Ok(issue) => issue,
         Err(error) => return warn_on_missing_permission(error, &mut outcome.warnings),
     };
-    let content = format!(
-        "{}\n{}",
-        comment::in_sync_content(&input.plan.target.label),
-        input.markdown.trim_end()
-    );
+    let content = in_sync_note(input);
     let body = comment::sticky_body(&input.slug, &content, &repository_url(context));
     match upsert_comment(github, issue.number, &input.slug, &body, ISSUES_WRITE).await {
         Ok(posted) => outcome.comment = Some(posted),
@@ -324,6 +316,15 @@ async fn publish_in_sync_note(
     }
     outcome.issue = Some(issue);
     Ok(())
+}
+
+/// Builds the in-sync note followed by the plan's Markdown.
+fn in_sync_note(input: &PublishInput<'_>) -> String {
+    format!(
+        "{}\n{}\n",
+        comment::in_sync_content(&input.plan.target.label),
+        input.markdown.trim_end()
+    )
 }
 
 /// Returns the pull request title for a plan.

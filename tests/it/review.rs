@@ -1152,3 +1152,34 @@ async fn enterprise_api_path_is_kept() {
         format!("/api/v3/repos/{OWNER}/{REPO}")
     );
 }
+
+#[tokio::test]
+async fn unchanged_run_posts_when_asked() {
+    let Some(fake) = FakeGitHub::start().await else {
+        return;
+    };
+    let (context, github) = scheduled(&fake);
+    let plan = make_plan(AFTER, AFTER, 120);
+    let mut asked = input(&plan, "No changes.\n");
+    asked.post_when_unchanged = true;
+
+    let outcome = publish_plan(&github, &context, asked).await.unwrap();
+
+    let repo = format!("/repos/{OWNER}/{REPO}");
+    assert_eq!(
+        write_paths(&fake),
+        vec![
+            format!("POST {repo}/issues"),
+            format!("POST {repo}/issues/1/comments"),
+            format!("PATCH {repo}/issues/1"),
+        ]
+    );
+    assert_eq!(outcome.issue.unwrap().change, IssueChange::Closed);
+    assert_eq!(fake.issues()[0].state, "closed");
+    assert_eq!(
+        fake.comments()[0].body,
+        "<!-- ipsync:target=prod -->\n### ipsync: `ipsync-azure` is in sync\n\n\
+         The live list matches the selected service tags; nothing to change.\n\nNo changes.\n"
+    );
+    assert!(outcome.commit.is_none());
+}
