@@ -11,6 +11,7 @@ pub mod env;
 pub mod plan;
 pub mod prefix;
 pub mod report;
+pub mod review;
 pub mod secret;
 pub mod service_tags;
 pub mod state;

@@ -6,5 +6,6 @@ mod databricks_client;
 mod emulator;
 mod emulator_sdk;
 mod plan_fixtures;
+mod review;
 mod service_tags;
 mod support;

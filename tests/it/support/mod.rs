@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod auth_fakes;
+pub mod fake_github;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
