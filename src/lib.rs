@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod databricks;
 pub mod env;
+pub mod github;
 pub mod prefix;
 pub mod secret;
