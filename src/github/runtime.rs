@@ -18,8 +18,8 @@ use std::sync::Mutex;
 use crate::env::Env;
 use crate::secret::Secret;
 
-/// GitHub's limit on a step's summary file, in bytes. The runner drops a larger summary entirely
-/// instead of showing the first part of it.
+/// GitHub's limit on a step's summary file, in bytes. The runner (actions/runner,
+/// `FileCommandManager`) rejects a larger file with "upload aborted" and shows none of it.
 pub const STEP_SUMMARY_LIMIT: u64 = 1024 * 1024;
 
 /// Prefix of the random heredoc delimiter in `GITHUB_OUTPUT`.
@@ -31,12 +31,12 @@ pub struct Runtime {
     step_summary: Option<PathBuf>,
     output: Option<PathBuf>,
     no_color: bool,
-    /// Where workflow commands go: standard error by default, because the runner reads commands
-    /// from both streams and standard output carries the plan.
+    /// Destination of workflow commands: standard error by default, because the runner reads
+    /// commands from both streams and standard output carries the plan.
     commands: Mutex<Box<dyn Write + Send>>,
 }
 
-/// What the runner says about the run, as far as ipsync uses it.
+/// Facts about the run from the runner's variables, as far as ipsync uses them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunContext {
     /// `owner/name` of the repository that runs the workflow (`GITHUB_REPOSITORY`).
@@ -321,7 +321,7 @@ impl fmt::Debug for Runtime {
 }
 
 /// Chooses what to append to a step summary that has `budget` bytes left: all of `markdown`, or
-/// its first lines plus a note that says how much was left out, or nothing when not even the
+/// its first lines plus a note that states how much was left out, or nothing when not even the
 /// note fits.
 fn fit_summary(markdown: &str, budget: u64) -> (String, SummaryWritten) {
     let total = markdown.len() as u64;
@@ -361,8 +361,8 @@ fn fit_summary(markdown: &str, budget: u64) -> (String, SummaryWritten) {
     (text, written)
 }
 
-/// The Markdown that ends a cut summary. It starts with a blank line so that it never joins a
-/// table or list that the cut interrupted.
+/// Formats the Markdown note that ends a cut summary. It starts with a blank line so that it
+/// never joins a table or list that the cut interrupted.
 fn cut_note(omitted: u64, total: u64) -> String {
     format!(
         "\n> **Note:** this summary was cut here. {omitted} of its {total} bytes did not fit \
@@ -718,7 +718,7 @@ mod tests {
     #[test]
     fn fit_summary_cuts_at_line_boundary() {
         // 20 rows of 16 bytes. Room for the longest note (320 of 320 omitted) plus 40 bytes
-        // holds two whole rows and half of the third, so the cut falls at byte 32.
+        // fits two whole rows and half of the third, so the cut falls at byte 32.
         let markdown = "| 10.0.0.0/24 |\n".repeat(20);
         let budget = cut_note(320, 320).len() as u64 + 40;
 

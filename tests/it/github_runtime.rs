@@ -24,8 +24,8 @@ impl Write for Captured {
     }
 }
 
-/// The variables a runner sets for a step of a `push` to `main`, with the two step files in
-/// `folder`.
+/// Builds the variables a runner sets for a step of a `push` to `main`, with the two step files
+/// in `folder`.
 fn runner_env(folder: &Path) -> Env {
     Env::from_pairs([
         ("CI", "true"),
