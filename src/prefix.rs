@@ -48,6 +48,8 @@ impl Ipv4Prefix {
         self.0.network()
     }
 
+    /// Prefix length in bits. A prefix is never empty, so there is no `is_empty`.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u8 {
         self.0.prefix_len()
     }
@@ -311,7 +313,7 @@ mod tests {
 
     #[test]
     fn ordering_is_by_address_then_length() {
-        let mut prefixes = vec![
+        let mut prefixes = [
             prefix("10.0.0.0/24"),
             prefix("9.0.0.0/8"),
             prefix("10.0.0.0/16"),
