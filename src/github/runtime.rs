@@ -362,11 +362,12 @@ fn fit_summary(markdown: &str, budget: u64) -> (String, SummaryWritten) {
 }
 
 /// Formats the Markdown note that ends a cut summary. It starts with a blank line so that it
-/// never joins a table or list that the cut interrupted.
+/// never joins a table or list that the cut interrupted. Callers that have the full text
+/// elsewhere (a plan file, a committed file) say so before the part that may be cut.
 fn cut_note(omitted: u64, total: u64) -> String {
     format!(
-        "\n> **Note:** this summary was cut here. {omitted} of its {total} bytes did not fit \
-         GitHub's 1 MiB step summary limit; the plan file has every entry.\n"
+        "\n> **Note:** this summary was cut here because {omitted} of its {total} bytes did not \
+         fit GitHub's 1 MiB step summary limit.\n"
     )
 }
 
@@ -729,7 +730,11 @@ mod tests {
         assert_eq!(written.omitted_bytes, 288);
         assert_eq!(written.bytes_written, expected.len() as u64);
         assert!(written.bytes_written <= budget);
-        assert!(text.contains("|\n\n> **Note:** this summary was cut here. 288 of its 320 bytes"));
+        assert!(
+            text.contains(
+                "|\n\n> **Note:** this summary was cut here because 288 of its 320 bytes"
+            )
+        );
     }
 
     #[test]
@@ -795,7 +800,7 @@ mod tests {
             1_200_000 - (kept.len() as u64 + 1),
             "kept text plus its last newline"
         );
-        assert!(note.ends_with("the plan file has every entry.\n"));
+        assert!(note.ends_with("GitHub's 1 MiB step summary limit.\n"));
     }
 
     #[test]
