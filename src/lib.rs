@@ -8,6 +8,7 @@ pub mod commands;
 pub mod databricks;
 pub mod emulator;
 pub mod env;
+pub mod github;
 pub mod plan;
 pub mod prefix;
 pub mod report;

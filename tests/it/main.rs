@@ -5,6 +5,7 @@ mod bad_inputs;
 mod databricks_client;
 mod emulator;
 mod emulator_sdk;
+mod github_runtime;
 mod plan_fixtures;
 mod review;
 mod service_tags;
