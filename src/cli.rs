@@ -185,6 +185,18 @@ pub struct GuardArgs {
     pub allow_older_source: bool,
 }
 
+/// What a run inside GitHub Actions posts.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "GitHub Actions")]
+pub struct GitHubArgs {
+    /// Under GitHub Actions, post the sticky comment and, for a plan, commit the audit trail
+    /// and open the pull request (uses `GITHUB_TOKEN`) [true|false]
+    #[arg(long, env = "IPSYNC_COMMENT", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "true",
+          value_parser = parse_bool)]
+    pub comment: bool,
+}
+
 /// Where the audit trail lives.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "State")]
@@ -213,6 +225,8 @@ pub struct PlanArgs {
     pub guards: GuardArgs,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub github: GitHubArgs,
 
     /// Write the plan file (JSON) here, for `ipsync apply --plan`
     #[arg(long, value_name = "PATH", env = "IPSYNC_PLAN_OUT")]
@@ -245,8 +259,17 @@ pub struct ApplyArgs {
     pub guards: GuardArgs,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub github: GitHubArgs,
 
-    /// Apply this reviewed plan file instead of computing a new plan
+    /// Under GitHub Actions, allow apply on a default branch without protection [true|false]
+    #[arg(long, env = "IPSYNC_ALLOW_UNPROTECTED", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool, help_heading = "Guards")]
+    pub allow_unprotected: bool,
+
+    /// Apply this reviewed plan file instead of computing a new plan (under GitHub Actions
+    /// the default is the plan committed in the state folder)
     #[arg(long, value_name = "PATH", env = "IPSYNC_PLAN")]
     pub plan: Option<PathBuf>,
 

@@ -9,10 +9,13 @@ use super::plan::Planned;
 use crate::apply::ApplyOutcome;
 use crate::env::Env;
 use crate::github::runtime::Runtime;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanTag};
 use crate::report::{self, SizePoint};
 use crate::review::{self, GitHub};
-use crate::state::{self, TargetState};
+use crate::state::{self, Applied, TargetState};
+
+/// Branch that records each apply, because the protected default branch accepts no push.
+pub const APPLIED_BRANCH: &str = "ipsync/applied";
 
 /// A run inside GitHub Actions.
 pub struct Actions {
@@ -36,7 +39,8 @@ impl Actions {
         let review = if comment {
             match review::RunContext::from_env(env) {
                 Ok(context) => {
-                    let github = GitHub::new(&context).context("failed to set up the GitHub API client")?;
+                    let github =
+                        GitHub::new(&context).context("failed to set up the GitHub API client")?;
                     Some(Review { github, context })
                 }
                 Err(error) => {
@@ -48,10 +52,6 @@ impl Actions {
             None
         };
         Ok(Some(Actions { runtime, review }))
-    }
-
-    pub fn runtime(&self) -> &Runtime {
-        &self.runtime
     }
 
     /// Writes the plan to the job summary and the outputs, and publishes it for review.
@@ -71,9 +71,13 @@ impl Actions {
         };
         let slug = state::plan_slug(plan);
         let state_dir_text = state_dir.display().to_string();
-        let [snapshot_path, backup_path, plan_file_path] = review::audit::state_paths(&state_dir_text, &slug);
+        let [snapshot_path, backup_path, plan_file_path] =
+            review::audit::state_paths(&state_dir_text, &slug);
         let mut files = vec![
-            (snapshot_path, planned.source.selection.snapshot_json().into_bytes()),
+            (
+                snapshot_path,
+                planned.source.selection.snapshot_json().into_bytes(),
+            ),
             (plan_file_path, report::json(plan).into_bytes()),
         ];
         if let Some(list) = &planned.live_list {
@@ -113,7 +117,8 @@ impl Actions {
             )?;
             return Ok(());
         };
-        let warnings = review::check_apply_allowed(&review.github, &review.context, allow_unprotected).await?;
+        let warnings =
+            review::check_apply_allowed(&review.github, &review.context, allow_unprotected).await?;
         for warning in &warnings {
             self.runtime.warning(warning)?;
         }
@@ -127,12 +132,93 @@ impl Actions {
         };
         let plan = review::read_committed_plan(&review.github, &review.context, path)
             .await
-            .with_context(|| format!("failed to read the reviewed plan `{path}` from the repository"))?;
+            .with_context(|| {
+                format!("failed to read the reviewed plan `{path}` from the repository")
+            })?;
         Ok(Some(plan))
     }
 
+    /// Reads the per-tag changeNumbers of the last apply to the plan's target from the
+    /// [`APPLIED_BRANCH`], or `None` without API access or before the first apply.
+    pub async fn last_applied_tags(
+        &self,
+        plan: &Plan,
+        state_dir: &Path,
+    ) -> Result<Option<Vec<PlanTag>>> {
+        let Some(review) = &self.review else {
+            return Ok(None);
+        };
+        let path = applied_path(state_dir, plan);
+        let bytes = review
+            .github
+            .file_contents(&path, APPLIED_BRANCH)
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to read the last apply record `{path}` from branch `{APPLIED_BRANCH}`"
+                )
+            })?;
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let applied: Applied = serde_json::from_slice(&bytes).with_context(|| {
+            format!("`{path}` on branch `{APPLIED_BRANCH}` is not an ipsync apply record")
+        })?;
+        Ok(Some(applied.tags))
+    }
+
+    /// Commits the apply record and history of the target to the [`APPLIED_BRANCH`].
+    pub async fn record_applied(
+        &self,
+        plan: &Plan,
+        target_state: &TargetState,
+        state_dir: &Path,
+    ) -> Result<()> {
+        let Some(review) = &self.review else {
+            return Ok(());
+        };
+        let folder = applied_path(state_dir, plan);
+        let folder = folder.trim_end_matches(state::APPLIED_FILE);
+        let mut files = Vec::new();
+        for name in [state::APPLIED_FILE, state::HISTORY_FILE] {
+            let bytes = std::fs::read(target_state.path(name)).with_context(|| {
+                format!("failed to read `{}`", target_state.path(name).display())
+            })?;
+            files.push((format!("{folder}{name}"), bytes));
+        }
+        let default_branch = review.github.default_branch().await?;
+        let message = format!(
+            "Record the apply of {} to {}\n\n{} added, {} removed, from {}.",
+            plan.target.label,
+            plan.target.host,
+            plan.add.len(),
+            plan.remove.len(),
+            plan.source.file_name
+        );
+        let result = review::commit_to_branch(
+            &review.github,
+            APPLIED_BRANCH,
+            &default_branch,
+            &files,
+            &message,
+        )
+        .await;
+        if let Err(error) = result {
+            // The list is written either way; a lost record only weakens the older-source guard.
+            self.runtime.warning(&format!(
+                "the list was written, but recording the apply on branch `{APPLIED_BRANCH}` failed: {error}"
+            ))?;
+        }
+        Ok(())
+    }
+
     /// Reports an applied plan in the summary, the outputs and the sticky comment.
-    pub async fn report_apply(&self, plan: &Plan, outcome: &ApplyOutcome, plan_path: &Path) -> Result<()> {
+    pub async fn report_apply(
+        &self,
+        plan: &Plan,
+        outcome: &ApplyOutcome,
+        plan_path: &Path,
+    ) -> Result<()> {
         let markdown = format!(
             "{}\n{}",
             crate::apply::render_outcome(plan, outcome).replace('\n', "  \n"),
@@ -144,9 +230,10 @@ impl Actions {
 
         if let Some(review) = &self.review {
             let slug = state::plan_slug(plan);
-            let outcome = review::post_apply_result(&review.github, &review.context, &slug, &content)
-                .await
-                .context("failed to post the apply result on GitHub")?;
+            let outcome =
+                review::post_apply_result(&review.github, &review.context, &slug, &content)
+                    .await
+                    .context("failed to post the apply result on GitHub")?;
             for warning in &outcome.warnings {
                 self.runtime.warning(warning)?;
             }
@@ -155,7 +242,12 @@ impl Actions {
     }
 
     /// Reports a refusal or failure: an error annotation, the summary and the sticky comment.
-    pub async fn report_refusal(&self, slug: Option<&str>, error: &anyhow::Error, plan: Option<&Plan>) {
+    pub async fn report_refusal(
+        &self,
+        slug: Option<&str>,
+        error: &anyhow::Error,
+        plan: Option<&Plan>,
+    ) {
         let reason = format!("{error:#}");
         let markdown = plan.map(|plan| report::markdown(plan, &[]));
         let content = review::comment::refusal_content(&reason, markdown.as_deref());
@@ -167,13 +259,16 @@ impl Actions {
             tracing::warn!("failed to write the job summary: {write_error:#}");
         }
         if let (Some(review), Some(slug)) = (&self.review, slug) {
-            match review::post_apply_refusal(&review.github, &review.context, slug, &content).await {
+            match review::post_apply_refusal(&review.github, &review.context, slug, &content).await
+            {
                 Ok(outcome) => {
                     for warning in &outcome.warnings {
                         let _ = self.runtime.warning(warning);
                     }
                 }
-                Err(post_error) => tracing::warn!("failed to post the refusal on GitHub: {post_error}"),
+                Err(post_error) => {
+                    tracing::warn!("failed to post the refusal on GitHub: {post_error}")
+                }
             }
         }
     }
@@ -189,7 +284,11 @@ impl Actions {
                 written.omitted_bytes
             ))?;
         }
-        Ok(self.runtime.step_summary_path().map(|path| path.display().to_string()).unwrap_or_default())
+        Ok(self
+            .runtime
+            .step_summary_path()
+            .map(|path| path.display().to_string())
+            .unwrap_or_default())
     }
 
     fn set_plan_outputs(&self, plan: &Plan, plan_path: &Path, summary_path: &str) -> Result<()> {
@@ -198,7 +297,10 @@ impl Actions {
         let plan_path = plan_path.display().to_string();
         self.runtime
             .set_outputs(&[
-                ("has-changes", if plan.has_changes() { "true" } else { "false" }),
+                (
+                    "has-changes",
+                    if plan.has_changes() { "true" } else { "false" },
+                ),
                 ("added-count", &added),
                 ("removed-count", &removed),
                 ("plan-path", &plan_path),
@@ -208,6 +310,15 @@ impl Actions {
     }
 }
 
+fn applied_path(state_dir: &Path, plan: &Plan) -> String {
+    format!(
+        "{}/{}/{}",
+        state_dir.display().to_string().trim_matches('/'),
+        state::plan_slug(plan),
+        state::APPLIED_FILE
+    )
+}
+
 /// The list's size after each recorded apply, then after this plan, for the summary chart.
 fn size_history(target_state: &TargetState, plan: &Plan) -> Vec<SizePoint> {
     let mut points: Vec<SizePoint> = target_state
@@ -215,7 +326,11 @@ fn size_history(target_state: &TargetState, plan: &Plan) -> Vec<SizePoint> {
         .unwrap_or_default()
         .into_iter()
         .map(|applied| SizePoint {
-            label: applied.applied_at.get(..10).unwrap_or(&applied.applied_at).to_owned(),
+            label: applied
+                .applied_at
+                .get(..10)
+                .unwrap_or(&applied.applied_at)
+                .to_owned(),
             entries: applied.entries,
         })
         .collect();

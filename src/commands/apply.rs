@@ -5,13 +5,14 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 
+use super::actions::Actions;
 use super::plan::{fetch_and_plan, last_applied_tags, overrides};
 use super::target::{self};
 use super::{Context, Status};
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::cli::{ApplyArgs, TargetArgs};
 use crate::databricks::Client;
-use crate::plan::{self, Overrides, PLAN_VERSION, Plan};
+use crate::plan::{self, Overrides, PLAN_VERSION, Plan, PlanTag};
 use crate::report;
 use crate::state::{self, TargetState};
 
@@ -56,8 +57,25 @@ fn target_args_for_plan(plan: &Plan, flags: &TargetArgs) -> Result<TargetArgs> {
 }
 
 pub async fn run(context: &Context, args: ApplyArgs) -> Result<Status> {
-    let overrides = overrides(&args.guards, &args.target);
+    let actions = Actions::from_env(&context.env, args.github.comment)?;
+    let Some(actions) = actions else {
+        return run_local(context, &args).await;
+    };
 
+    let mut reviewed: Option<Plan> = None;
+    let result = run_in_actions(context, &args, &actions, &mut reviewed).await;
+    if let Err(error) = &result {
+        let slug = reviewed.as_ref().map(state::plan_slug);
+        actions
+            .report_refusal(slug.as_deref(), error, reviewed.as_ref())
+            .await;
+    }
+    result
+}
+
+/// Applies `--plan`, or plans and applies in one go.
+async fn run_local(context: &Context, args: &ApplyArgs) -> Result<Status> {
+    let overrides = overrides(&args.guards, &args.target);
     let (plan, client, target_state) = match &args.plan {
         Some(path) => {
             let plan = read_plan_file(path)?;
@@ -82,10 +100,94 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<Status> {
         overrides,
         yes: args.yes,
         show_plan: true,
+        last_applied: None,
         backup_dir: &backup_dir,
     };
     apply_plan(context, &plan, &client, &target_state, &settings).await?;
     Ok(Status::Success)
+}
+
+/// Applies the reviewed plan: only on the protected default branch, and only the plan
+/// file committed there (or the one `--plan` names), never a fresh computation.
+async fn run_in_actions(
+    context: &Context,
+    args: &ApplyArgs,
+    actions: &Actions,
+    reviewed: &mut Option<Plan>,
+) -> Result<Status> {
+    let overrides = overrides(&args.guards, &args.target);
+    actions.check_apply_allowed(args.allow_unprotected).await?;
+
+    let plan = match &args.plan {
+        Some(path) => read_plan_file(path)?,
+        None => committed_plan(context, args, actions).await?,
+    };
+    *reviewed = Some(plan.clone());
+
+    let target_args = target_args_for_plan(&plan, &args.target)?;
+    let target = target::connect(context, &target_args, &plan.target.label).await?;
+    let target_state = TargetState::new(&args.state.state_dir, &state::plan_slug(&plan));
+    let backup_dir = args
+        .state
+        .backup_dir
+        .clone()
+        .unwrap_or_else(|| args.state.state_dir.clone());
+    let settings = ApplySettings {
+        overrides,
+        yes: true,
+        show_plan: true,
+        last_applied: actions
+            .last_applied_tags(&plan, &args.state.state_dir)
+            .await?,
+        backup_dir: &backup_dir,
+    };
+
+    let outcome = apply_plan(context, &plan, &target.client, &target_state, &settings).await?;
+    match outcome {
+        Some(outcome) => {
+            actions
+                .record_applied(&plan, &target_state, &args.state.state_dir)
+                .await?;
+            actions
+                .report_apply(&plan, &outcome, &target_state.path(state::PLAN_FILE))
+                .await?;
+        }
+        None => tracing::info!("the reviewed plan has no changes; nothing was written"),
+    }
+    Ok(Status::Success)
+}
+
+/// Finds the reviewed plan of the target in the state folder: the checked-out file when the
+/// workflow checked the repository out, else the file in the run's commit, read through the API.
+async fn committed_plan(context: &Context, args: &ApplyArgs, actions: &Actions) -> Result<Plan> {
+    let label = args
+        .target
+        .list_label
+        .clone()
+        .or_else(|| args.source.tags.first().cloned())
+        .unwrap_or_default();
+    let (host, scope) = target::resolve_host_and_scope(context, &args.target)?;
+    let account_id = match &scope {
+        crate::databricks::Scope::Account { account_id } => Some(account_id.as_str()),
+        crate::databricks::Scope::Workspace => None,
+    };
+    let slug = state::target_slug(scope.name(), host.as_str(), account_id, &label);
+    let local = args.state.state_dir.join(&slug).join(state::PLAN_FILE);
+    if local.is_file() {
+        return read_plan_file(&local);
+    }
+
+    let path = format!(
+        "{}/{slug}/{}",
+        args.state.state_dir.display(),
+        state::PLAN_FILE
+    );
+    actions.committed_plan(&path).await?.with_context(|| {
+        format!(
+            "no reviewed plan to apply: `{path}` is not in the checkout and `GITHUB_TOKEN` is not set; \
+             check out the repository or pass the plan with `--plan`"
+        )
+    })
 }
 
 /// How a plan is applied once it is known.
@@ -95,6 +197,8 @@ pub struct ApplySettings<'a> {
     pub yes: bool,
     /// Print the plan before applying it.
     pub show_plan: bool,
+    /// The tags of the last apply, when known from elsewhere than the state folder.
+    pub last_applied: Option<Vec<PlanTag>>,
     pub backup_dir: &'a Path,
 }
 
@@ -114,7 +218,10 @@ pub async fn apply_plan(
         stdout.flush()?;
     }
 
-    let last_applied = last_applied_tags(target_state)?;
+    let last_applied = match &settings.last_applied {
+        Some(tags) => tags.clone(),
+        None => last_applied_tags(target_state)?,
+    };
     plan::check_guards(
         plan,
         settings.overrides.with_recorded(&plan.overrides),

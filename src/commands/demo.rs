@@ -123,6 +123,7 @@ async fn run_steps(
         overrides: Overrides::default(),
         yes: true,
         show_plan: false,
+        last_applied: None,
         backup_dir: state_dir,
     };
     let outcome = apply_plan(

@@ -1,5 +1,6 @@
 //! One function per subcommand, and the context they share.
 
+mod actions;
 mod apply;
 mod backup;
 mod demo;
@@ -70,7 +71,11 @@ fn use_color(choice: ColorChoice, env: &Env) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => env.get("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        // The Actions log renders ANSI colours although it is not a terminal.
+        ColorChoice::Auto => {
+            env.get("NO_COLOR").is_none()
+                && (std::io::stdout().is_terminal() || env.get("GITHUB_ACTIONS") == Some("true"))
+        }
     }
 }
 

@@ -4,6 +4,7 @@ use std::io::Write as _;
 
 use anyhow::{Context as _, Result};
 
+use super::actions::Actions;
 use super::target::{self, Source, Target};
 use super::{Context, Status};
 use crate::cli::{GuardArgs, PlanArgs, SourceArgs, StateArgs, TargetArgs};
@@ -138,8 +139,18 @@ pub fn save_state(planned: &Planned) -> Result<()> {
 
 pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
     let overrides = overrides(&args.guards, &args.target);
+    let actions = Actions::from_env(&context.env, args.github.comment)?;
+
     let planned =
-        fetch_and_plan(context, &args.source, &args.target, &args.state, overrides).await?;
+        match fetch_and_plan(context, &args.source, &args.target, &args.state, overrides).await {
+            Ok(planned) => planned,
+            Err(error) => {
+                if let Some(actions) = &actions {
+                    actions.report_refusal(None, &error, None).await;
+                }
+                return Err(error);
+            }
+        };
     let plan = &planned.plan;
 
     let rendered = match args.format {
@@ -157,12 +168,25 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
         tracing::info!(path = %out.display(), "wrote the plan file");
     }
 
-    if args.save_state {
+    // The last applied source is read before save_state overwrites the folder's plan.
+    let last_applied = last_applied_tags(&planned.target_state)?;
+    if args.save_state || actions.is_some() {
         save_state(&planned)?;
     }
 
-    let last_applied = last_applied_tags(&planned.target_state)?;
-    plan::check_guards(plan, overrides, &last_applied)?;
+    if let Err(refusal) = plan::check_guards(plan, overrides, &last_applied) {
+        let error = anyhow::Error::new(refusal);
+        if let Some(actions) = &actions {
+            let slug = state::plan_slug(plan);
+            actions
+                .report_refusal(Some(&slug), &error, Some(plan))
+                .await;
+        }
+        return Err(error);
+    }
+    if let Some(actions) = &actions {
+        actions.report_plan(&planned, &args.state.state_dir).await?;
+    }
 
     if args.detailed_exitcode && plan.has_changes() {
         Ok(Status::ChangesPending)

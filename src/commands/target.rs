@@ -48,7 +48,7 @@ pub async fn connect(context: &Context, args: &TargetArgs, default_label: &str) 
 }
 
 /// Resolves the host and the API scope from flags, the environment and the profile.
-fn resolve_host_and_scope(context: &Context, args: &TargetArgs) -> Result<(Url, Scope)> {
+pub fn resolve_host_and_scope(context: &Context, args: &TargetArgs) -> Result<(Url, Scope)> {
     let profile = auth::load_profile(&context.env, args.profile.as_deref())?;
     let host_text = args
         .host

@@ -174,6 +174,11 @@ impl Runtime {
         }
     }
 
+    /// The step summary file (`GITHUB_STEP_SUMMARY`), when the runner set it.
+    pub fn step_summary_path(&self) -> Option<&Path> {
+        self.step_summary.as_deref()
+    }
+
     pub fn context(&self) -> &RunContext {
         &self.context
     }
