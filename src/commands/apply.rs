@@ -65,7 +65,10 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<Status> {
     let mut reviewed: Option<Plan> = None;
     let result = run_in_actions(context, &args, &actions, &mut reviewed).await;
     if let Err(error) = &result {
-        let slug = reviewed.as_ref().map(state::plan_slug);
+        let slug = match &reviewed {
+            Some(plan) => Some(state::plan_slug(plan)),
+            None => target_slug(context, &args).ok(),
+        };
         actions
             .report_refusal(slug.as_deref(), error, reviewed.as_ref())
             .await;
@@ -160,18 +163,7 @@ async fn run_in_actions(
 /// Finds the reviewed plan of the target in the state folder: the checked-out file when the
 /// workflow checked the repository out, else the file in the run's commit, read through the API.
 async fn committed_plan(context: &Context, args: &ApplyArgs, actions: &Actions) -> Result<Plan> {
-    let label = args
-        .target
-        .list_label
-        .clone()
-        .or_else(|| args.source.tags.first().cloned())
-        .unwrap_or_default();
-    let (host, scope) = target::resolve_host_and_scope(context, &args.target)?;
-    let account_id = match &scope {
-        crate::databricks::Scope::Account { account_id } => Some(account_id.as_str()),
-        crate::databricks::Scope::Workspace => None,
-    };
-    let slug = state::target_slug(scope.name(), host.as_str(), account_id, &label);
+    let slug = target_slug(context, args)?;
     let local = args.state.state_dir.join(&slug).join(state::PLAN_FILE);
     if local.is_file() {
         return read_plan_file(&local);
@@ -188,6 +180,27 @@ async fn committed_plan(context: &Context, args: &ApplyArgs, actions: &Actions) 
              check out the repository or pass the plan with `--plan`"
         )
     })
+}
+
+/// Names the target's state folder from the flags, without contacting anything.
+fn target_slug(context: &Context, args: &ApplyArgs) -> Result<String> {
+    let label = args
+        .target
+        .list_label
+        .clone()
+        .or_else(|| args.source.tags.first().cloned())
+        .unwrap_or_default();
+    let (host, scope) = target::resolve_host_and_scope(context, &args.target)?;
+    let account_id = match &scope {
+        crate::databricks::Scope::Account { account_id } => Some(account_id.as_str()),
+        crate::databricks::Scope::Workspace => None,
+    };
+    Ok(state::target_slug(
+        scope.name(),
+        host.as_str(),
+        account_id,
+        &label,
+    ))
 }
 
 /// How a plan is applied once it is known.

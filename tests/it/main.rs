@@ -8,5 +8,6 @@ mod emulator_sdk;
 mod github_runtime;
 mod plan_fixtures;
 mod review;
+mod review_loop;
 mod service_tags;
 mod support;

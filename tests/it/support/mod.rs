@@ -100,9 +100,17 @@ pub fn seed_runner_list(emulator: &Emulator) -> AccessList {
 
 /// Runs `ipsync` with only the given environment variables (plus a private `HOME`).
 pub async fn run_ipsync(args: Vec<String>, env: Vec<(String, String)>) -> Output {
+    let workspace = tempfile::tempdir().unwrap();
+    run_ipsync_in(workspace.path(), args, env).await
+}
+
+/// Runs `ipsync` in the folder `cwd`, with only the given environment variables.
+pub async fn run_ipsync_in(cwd: &Path, args: Vec<String>, env: Vec<(String, String)>) -> Output {
+    let cwd = cwd.to_owned();
     tokio::task::spawn_blocking(move || {
         let home = tempfile::tempdir().unwrap();
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ipsync"));
+        command.current_dir(cwd);
         command
             .env_clear()
             .env("HOME", home.path())
