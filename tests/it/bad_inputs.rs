@@ -11,7 +11,7 @@ use ipsync::emulator::Emulator;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{self, TOKEN, run_ipsync, seed_allow, service_tags_file};
+use crate::support::{self, run_ipsync, seed_allow, service_tags_file};
 
 const NEW_FILE: &str = "ServiceTags_Public_20251103.json";
 const OLD_FILE: &str = "ServiceTags_Public_20251006.json";
@@ -129,10 +129,6 @@ fn write_scratch_files(dir: &Path) {
     for (name, content) in files {
         std::fs::write(dir.join(name), content).unwrap();
     }
-
-    // The state of an earlier apply that used a newer AzureActiveDirectory (changeNumber 99).
-    let state = dir.join("state/workspace-127.0.0.1-PORT-AzureActiveDirectory");
-    std::fs::create_dir_all(&state).unwrap();
 }
 
 async fn run_case(case: Case) {
@@ -173,6 +169,7 @@ async fn run_case(case: Case) {
             .replace("{emulator}", &emulator_url)
             .replace("PORT", &emulator.local_addr().port().to_string())
     };
+    // The record of an earlier apply that used a newer AzureActiveDirectory (changeNumber 99).
     if case.expect.contains("older-source") {
         let state = scratch
             .path()
