@@ -244,13 +244,14 @@ impl Actions {
     /// Reports a refusal or failure: an error annotation, the summary and the sticky comment.
     pub async fn report_refusal(
         &self,
+        command: &str,
         slug: Option<&str>,
         error: &anyhow::Error,
         plan: Option<&Plan>,
     ) {
         let reason = format!("{error:#}");
         let markdown = plan.map(|plan| report::markdown(plan, &[]));
-        let content = review::comment::refusal_content(&reason, markdown.as_deref());
+        let content = review::comment::refusal_content(command, &reason, markdown.as_deref());
 
         if let Err(write_error) = self.runtime.error(&reason) {
             tracing::warn!("failed to write the error annotation: {write_error}");

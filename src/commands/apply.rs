@@ -70,7 +70,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<Status> {
             None => target_slug(context, &args).ok(),
         };
         actions
-            .report_refusal(slug.as_deref(), error, reviewed.as_ref())
+            .report_refusal("apply", slug.as_deref(), error, reviewed.as_ref())
             .await;
     }
     result

@@ -146,7 +146,7 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
             Ok(planned) => planned,
             Err(error) => {
                 if let Some(actions) = &actions {
-                    actions.report_refusal(None, &error, None).await;
+                    actions.report_refusal("plan", None, &error, None).await;
                 }
                 return Err(error);
             }
@@ -179,7 +179,7 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
         if let Some(actions) = &actions {
             let slug = state::plan_slug(plan);
             actions
-                .report_refusal(Some(&slug), &error, Some(plan))
+                .report_refusal("plan", Some(&slug), &error, Some(plan))
                 .await;
         }
         return Err(error);

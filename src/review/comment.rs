@@ -54,9 +54,9 @@ pub fn apply_content(markdown: &str) -> String {
     format!("### ipsync: applied\n\n{}\n", markdown.trim_end())
 }
 
-/// Builds the body reporting an apply that was refused, with the reason first.
-pub fn refusal_content(reason: &str, markdown: Option<&str>) -> String {
-    let mut content = format!("### ipsync: apply refused\n\n> {reason}\n");
+/// Builds the body reporting a refused `command` (`plan` or `apply`), with the reason first.
+pub fn refusal_content(command: &str, reason: &str, markdown: Option<&str>) -> String {
+    let mut content = format!("### ipsync: {command} refused\n\n> {reason}\n");
     if let Some(markdown) = markdown {
         content.push('\n');
         content.push_str(markdown.trim_end());
@@ -226,6 +226,7 @@ mod tests {
         let refused = sticky_body(
             "prod",
             &refusal_content(
+                "apply",
                 "refused by the `drift` guard: list `ipsync-azure` changed since the plan was made",
                 Some("## ipsync plan\n"),
             ),

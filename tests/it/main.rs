@@ -1,5 +1,6 @@
 //! Integration tests, in one binary so that the crate is linked once.
 
+mod actions_run;
 mod auth;
 mod bad_inputs;
 mod databricks_client;

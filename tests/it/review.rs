@@ -929,6 +929,7 @@ async fn apply_refusal_reopens_issue() {
         .await
         .unwrap();
     let content = comment::refusal_content(
+        "apply",
         "refused by the `drift` guard: list `ipsync-azure` changed since the plan was made",
         None,
     );
