@@ -3,6 +3,7 @@
 mod actions_run;
 mod auth;
 mod bad_inputs;
+mod cli_help;
 mod databricks_client;
 mod emulator;
 mod emulator_sdk;
