@@ -16,7 +16,7 @@ pub use apply::{
     ApplyCheckError, CommittedPlanError, check_apply_allowed, post_apply_refusal,
     post_apply_result, read_committed_file, read_committed_plan,
 };
-pub use audit::{state_files, state_paths};
+pub use audit::state_paths;
 pub use client::{GitHub, GitHubError, RateLimitPolicy};
 pub use context::{Event, RunContext};
 pub use flow::{PublishInput, PublishOutcome, commit_to_branch, publish_plan};
