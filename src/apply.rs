@@ -8,7 +8,7 @@ use crate::databricks::{AccessList, AccessListUpdate, Client, ListType, NewAcces
 use crate::plan::{self, Plan};
 use crate::state::{self, Applied, TargetState};
 
-/// What an apply did.
+/// The result of an apply.
 #[derive(Debug, Clone)]
 pub struct ApplyOutcome {
     /// The list as read back after the write.
@@ -20,7 +20,7 @@ pub struct ApplyOutcome {
     pub removed: usize,
 }
 
-/// Where backups go and how the write is confirmed.
+/// Backup locations and the timestamp of one apply.
 pub struct ApplyOptions<'a> {
     pub target_state: &'a TargetState,
     /// Folder for timestamped backups; the target's `backup.json` is always updated too.

@@ -82,7 +82,7 @@ pub enum Command {
     Auth(AuthArgs),
 }
 
-/// Where the desired ranges come from.
+/// The source of the desired ranges.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Source")]
 pub struct SourceArgs {
@@ -185,7 +185,7 @@ pub struct GuardArgs {
     pub allow_older_source: bool,
 }
 
-/// What a run inside GitHub Actions posts.
+/// Settings of a run inside GitHub Actions.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "GitHub Actions")]
 pub struct GitHubArgs {
@@ -197,7 +197,7 @@ pub struct GitHubArgs {
     pub comment: bool,
 }
 
-/// Where the audit trail lives.
+/// Locations of the audit trail.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "State")]
 pub struct StateArgs {

@@ -1,4 +1,4 @@
-//! What `plan` and `apply` add when they run as a GitHub Action: the job summary, the
+//! The GitHub Actions side of `plan` and `apply`: the job summary, the
 //! step outputs, annotations, and the review flow (sticky comment, audit commit, pull request).
 
 use std::path::Path;
@@ -320,7 +320,7 @@ fn applied_path(state_dir: &Path, plan: &Plan) -> String {
     )
 }
 
-/// The list's size after each recorded apply, then after this plan, for the summary chart.
+/// Builds the chart points: the list size after each recorded apply, then after this plan.
 fn size_history(target_state: &TargetState, plan: &Plan) -> Vec<SizePoint> {
     let mut points: Vec<SizePoint> = target_state
         .read_history()

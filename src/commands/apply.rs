@@ -203,7 +203,7 @@ fn target_slug(context: &Context, args: &ApplyArgs) -> Result<String> {
     ))
 }
 
-/// How a plan is applied once it is known.
+/// Settings for applying a plan that is already known.
 pub struct ApplySettings<'a> {
     pub overrides: Overrides,
     /// Skip the question on a terminal.

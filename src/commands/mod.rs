@@ -19,7 +19,7 @@ use crate::env::Env;
 
 pub use target::{Target, connect};
 
-/// How a successful command ends, which becomes the exit status.
+/// The end of a successful command, which becomes the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Exit status 0.
@@ -37,7 +37,7 @@ impl From<Status> for ExitCode {
     }
 }
 
-/// What every command needs besides its own arguments.
+/// The settings that every command shares besides its own arguments.
 pub struct Context {
     pub env: Env,
     /// Colour on stdout.

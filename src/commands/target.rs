@@ -181,7 +181,7 @@ fn auth_inputs(
     })
 }
 
-/// The HTTP client for token endpoints: no redirects, so credentials never follow one to another host.
+/// Builds the HTTP client for token endpoints without redirects, so credentials never follow one to another host.
 fn auth_http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("ipsync/", env!("CARGO_PKG_VERSION")))

@@ -4,8 +4,16 @@
 use crate::support::{run_ipsync, stdout};
 
 async fn help(args: &[&str]) -> String {
-    let output = run_ipsync(args.iter().map(|arg| (*arg).to_owned()).collect(), Vec::new()).await;
-    assert!(output.status.success(), "{}", crate::support::stderr(&output));
+    let output = run_ipsync(
+        args.iter().map(|arg| (*arg).to_owned()).collect(),
+        Vec::new(),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::stderr(&output)
+    );
     stdout(&output)
 }
 
@@ -28,7 +36,10 @@ async fn help_apply() {
 async fn help_emulate_hides_secret_values() {
     let output = run_ipsync(
         vec!["emulate".into(), "--help".into()],
-        vec![("IPSYNC_EMULATOR_TOKEN".into(), "planted-emulator-token".into())],
+        vec![(
+            "IPSYNC_EMULATOR_TOKEN".into(),
+            "planted-emulator-token".into(),
+        )],
     )
     .await;
 
@@ -41,5 +52,9 @@ async fn help_emulate_hides_secret_values() {
 async fn usage_error_exits_with_one() {
     let output = run_ipsync(vec!["plan".into(), "--no-such-flag".into()], Vec::new()).await;
 
-    assert_eq!(output.status.code(), Some(1), "usage errors must not look like `changes pending` (2)");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "usage errors must not look like `changes pending` (2)"
+    );
 }

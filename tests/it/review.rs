@@ -949,8 +949,6 @@ async fn apply_refusal_reopens_issue() {
     );
 }
 
-
-
 #[tokio::test]
 async fn commit_to_branch_keeps_history() {
     let Some(fake) = FakeGitHub::start().await else {
