@@ -1,6 +1,7 @@
 //! Integration tests, in one binary so that the crate is linked once.
 
 mod actions_run;
+mod apply_local;
 mod auth;
 mod bad_inputs;
 mod cli_help;
