@@ -1,6 +1,7 @@
 //! Integration tests, in one binary so that the crate is linked once.
 
 mod auth;
+mod auth_plan;
 mod bad_inputs;
 mod databricks_client;
 mod emulator;
