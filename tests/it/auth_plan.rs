@@ -1,6 +1,8 @@
 //! `ipsync plan` through the real binary with every authentication method. The emulator
 //! accepts only the token that the method must obtain, and the local fakes of GitHub, Entra ID
 //! and the instance metadata service respond only to the exact request each method must send.
+//! A last test runs plan, apply, `auth`, failing runs and every `--help` with a secret planted
+//! in each credential variable, and scans the output and the written files for them.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -84,7 +86,7 @@ enum Outcome {
 }
 
 /// One run's servers and files, kept alive until the run ends. The fakes check on drop that
-/// each expected request came.
+/// each expected request arrived.
 struct Setup {
     emulator: Emulator,
     seeded: AccessList,
@@ -417,4 +419,206 @@ async fn auth_plan_rejected_github_oidc_azure() {
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_plan_rejected_azure_msi() {
     plan_rejected(Case::AzureMsi).await;
+}
+
+/// Secrets planted in every variable that carries one, each distinct so that a leak names its
+/// source.
+const PLANTED: [(&str, &str); 8] = [
+    ("DATABRICKS_TOKEN", "SECRET-PAT-7f3a91c2e4"),
+    ("DATABRICKS_CLIENT_SECRET", "SECRET-M2M-52b8d0a6f1"),
+    ("ARM_CLIENT_SECRET", "SECRET-ARM-c93e17b4a8"),
+    ("DATABRICKS_OIDC_TOKEN", "SECRET-OIDC-0e6f2d9b35"),
+    (
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "SECRET-ACTIONS-8a4c61e7d0",
+    ),
+    ("GITHUB_TOKEN", "SECRET-GITHUB-3d7b05f92c"),
+    ("IPSYNC_EMULATOR_TOKEN", "SECRET-EMULATOR-b61f48c3a7"),
+    (
+        "IPSYNC_EMULATOR_CLIENT_SECRET",
+        "SECRET-EMULATOR-CLIENT-94e2a07d5b",
+    ),
+];
+
+/// What one run left behind: its output and every file written under its working folder.
+struct Scanned {
+    run: String,
+    texts: Vec<(String, Vec<u8>)>,
+}
+
+impl Scanned {
+    /// Fails the test when any planted secret appears in the output or in a written file.
+    fn assert_no_secret(&self) {
+        for (source, bytes) in &self.texts {
+            for (variable, secret) in PLANTED {
+                let found = bytes
+                    .windows(secret.len())
+                    .any(|window| window == secret.as_bytes());
+                assert!(
+                    !found,
+                    "`{}`: {source} contains the value of {variable}",
+                    self.run
+                );
+            }
+        }
+    }
+
+    fn files(&self) -> Vec<&str> {
+        self.texts
+            .iter()
+            .map(|(source, _)| source.as_str())
+            .filter(|source| *source != "stdout" && *source != "stderr")
+            .collect()
+    }
+}
+
+/// Runs `ipsync` in a new working folder with the planted secrets plus `env`, and collects
+/// stdout, stderr and every file under the folder.
+async fn run_scanned(args: &[&str], env: &[(String, String)]) -> (std::process::Output, Scanned) {
+    let folder = tempfile::tempdir().unwrap();
+    let mut full_env: Vec<(String, String)> = PLANTED
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    full_env.extend(env.iter().cloned());
+
+    let output = support::run_ipsync_in(folder.path(), strings(args), full_env).await;
+
+    let mut texts = vec![
+        ("stdout".to_owned(), output.stdout.clone()),
+        ("stderr".to_owned(), output.stderr.clone()),
+    ];
+    let mut pending = vec![folder.path().to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(folder.path()).unwrap();
+            texts.push((
+                relative.display().to_string(),
+                std::fs::read(&path).unwrap(),
+            ));
+        }
+    }
+    let scanned = Scanned {
+        run: args.join(" "),
+        texts,
+    };
+    (output, scanned)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_plan_secrets_never_written() {
+    let Some(fixture) = service_tags_file(FIXTURE) else {
+        return;
+    };
+    let fixture = fixture.display().to_string();
+    let pat = PLANTED[0].1;
+    let emulator = Emulator::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        EmulatorConfig {
+            tokens: vec![Secret::new(pat)],
+            client: Some((CLIENT_ID.to_owned(), Secret::new("not-the-planted-secret"))),
+            ..EmulatorConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    support::seed_runner_list(&emulator);
+    let seeded = support::seed_allow(&emulator, LABEL, strings(&["198.51.100.0/24"]));
+    let host = (
+        "DATABRICKS_HOST".to_owned(),
+        emulator.url().as_str().trim_end_matches('/').to_owned(),
+    );
+    let source = ["--service-tags-file", fixture.as_str()];
+
+    let mut plan_args = vec!["-vv", "plan", "--save-state", "--out", "plan.json"];
+    plan_args.extend(source);
+    let (output, plan) = run_scanned(&plan_args, std::slice::from_ref(&host)).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        support::stderr(&output)
+    );
+    assert!(plan.files().contains(&"plan.json"), "{:?}", plan.files());
+    assert!(
+        plan.files().len() > 1,
+        "no state written: {:?}",
+        plan.files()
+    );
+    plan.assert_no_secret();
+
+    let mut apply_args = vec!["-vv", "apply", "--yes"];
+    apply_args.extend(source);
+    let (output, apply) = run_scanned(&apply_args, std::slice::from_ref(&host)).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        support::stderr(&output)
+    );
+    let applied = emulator
+        .lists(&Scope::Workspace)
+        .into_iter()
+        .find(|list| list.list_id == seeded.list_id)
+        .unwrap();
+    assert_ne!(
+        applied.ip_addresses, seeded.ip_addresses,
+        "apply wrote nothing"
+    );
+    assert!(!apply.files().is_empty(), "no backup written");
+    apply.assert_no_secret();
+
+    let (output, auth) = run_scanned(&["auth"], std::slice::from_ref(&host)).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        support::stderr(&output)
+    );
+    let report = support::stdout(&output);
+    assert!(report.contains("method:          pat "), "{report}");
+    assert!(report.contains("token:           obtained"), "{report}");
+    auth.assert_no_secret();
+
+    // The emulator accepts another client secret, so the forced oauth-m2m run fails at the token
+    // endpoint. The pat run sends a token that starts with the planted one but is unknown to
+    // the emulator, so it fails with a 401.
+    let forced_m2m = vec![
+        host.clone(),
+        ("DATABRICKS_CLIENT_ID".to_owned(), CLIENT_ID.to_owned()),
+        ("DATABRICKS_AUTH_TYPE".to_owned(), "oauth-m2m".to_owned()),
+    ];
+    let unknown_pat = vec![
+        host.clone(),
+        ("DATABRICKS_TOKEN".to_owned(), format!("{pat}-revoked")),
+    ];
+    let failing_runs = [
+        (forced_m2m, "oauth-m2m authentication failed: "),
+        (unknown_pat, "the token that `pat` authentication sent"),
+    ];
+    for (env, expected_error) in failing_runs {
+        let mut failing_args = vec!["-vv", "plan", "--save-state"];
+        failing_args.extend(source);
+        let (output, failed) = run_scanned(&failing_args, &env).await;
+        let stderr = support::stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected_error), "{stderr}");
+        failed.assert_no_secret();
+    }
+
+    for subcommand in [
+        "plan", "apply", "backup", "restore", "tags", "emulate", "demo", "auth",
+    ] {
+        let (output, help) =
+            run_scanned(&[subcommand, "--help"], std::slice::from_ref(&host)).await;
+        assert_eq!(output.status.code(), Some(0), "{subcommand} --help");
+        assert!(!output.stdout.is_empty(), "{subcommand} --help");
+        help.assert_no_secret();
+    }
+    emulator.shutdown().await;
 }
