@@ -92,8 +92,8 @@ struct Setup {
     seeded: AccessList,
     env: Vec<(String, String)>,
     _github: Option<FakeGithubOidc>,
-    _entra: Option<FakeEntra>,
-    _metadata: Option<FakeMetadata>,
+    entra: Option<FakeEntra>,
+    metadata: Option<FakeMetadata>,
     _token_folder: Option<TempDir>,
 }
 
@@ -154,8 +154,8 @@ async fn set_up(case: Case, outcome: Outcome) -> Setup {
         seeded,
         env: vec![("DATABRICKS_HOST".to_owned(), host)],
         _github: None,
-        _entra: None,
-        _metadata: None,
+        entra: None,
+        metadata: None,
         _token_folder: None,
     };
     match case {
@@ -199,7 +199,7 @@ async fn set_up(case: Case, outcome: Outcome) -> Setup {
             setup.set("ARM_CLIENT_SECRET", ARM_CLIENT_SECRET);
             setup.set("ARM_TENANT_ID", TENANT);
             setup.set("IPSYNC_AZURE_LOGIN_URL", entra.login_url().as_str());
-            setup._entra = Some(entra);
+            setup.entra = Some(entra);
         }
         Case::GithubOidcAzure => {
             // A 401 from Databricks makes ipsync drop the token and run the whole grant once
@@ -225,7 +225,7 @@ async fn set_up(case: Case, outcome: Outcome) -> Setup {
             setup.set("ARM_CLIENT_ID", ARM_CLIENT_ID);
             setup.set("ARM_TENANT_ID", TENANT);
             setup.set("IPSYNC_AZURE_LOGIN_URL", entra.login_url().as_str());
-            setup._entra = Some(entra);
+            setup.entra = Some(entra);
         }
         Case::AzureMsi => {
             let metadata = FakeMetadata::start().await;
@@ -244,13 +244,25 @@ async fn set_up(case: Case, outcome: Outcome) -> Setup {
             setup.set("ARM_USE_MSI", "true");
             setup.set("ARM_CLIENT_ID", "msi-client");
             setup.set("IPSYNC_AZURE_METADATA_URL", metadata.url().as_str());
-            setup._metadata = Some(metadata);
+            setup.metadata = Some(metadata);
         }
     }
     setup
 }
 
 impl Setup {
+    /// Counts the requests that reached the Entra ID and instance metadata fakes.
+    async fn azure_token_requests(&self) -> usize {
+        let mut count = 0;
+        if let Some(entra) = &self.entra {
+            count += entra.server.received_requests().await.unwrap().len();
+        }
+        if let Some(metadata) = &self.metadata {
+            count += metadata.server.received_requests().await.unwrap().len();
+        }
+        count
+    }
+
     fn set(&mut self, name: &str, value: &str) {
         self.env.push((name.to_owned(), value.to_owned()));
     }
@@ -295,6 +307,16 @@ async fn plan_succeeds(case: Case) {
     );
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(plan["target"]["label"], LABEL, "{}", case.method());
+    // The emulator ignores the management token header, so the Entra ID and metadata fakes
+    // count the token requests instead: one per resource. A request that no mock matched
+    // would have failed the run.
+    let azure_requests = setup.azure_token_requests().await;
+    let expected_azure_requests = match case {
+        Case::AzureClientSecret | Case::AzureMsi => 2,
+        Case::GithubOidcAzure => 1,
+        _ => 0,
+    };
+    assert_eq!(azure_requests, expected_azure_requests, "{}", case.method());
     assert_eq!(
         plan["target"]["list_id"],
         setup.seeded.list_id.as_str(),
