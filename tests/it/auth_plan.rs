@@ -11,6 +11,7 @@ use ipsync::databricks::{AccessList, ListType, NewAccessList, Scope};
 use ipsync::emulator::{Emulator, EmulatorConfig};
 use ipsync::secret::Secret;
 use tempfile::TempDir;
+use wiremock::ResponseTemplate;
 
 use crate::support::auth_fakes::{FakeEntra, FakeGithubOidc, FakeMetadata, token_response};
 use crate::support::{self, run_ipsync, service_tags_file, strings};
@@ -607,21 +608,72 @@ async fn auth_plan_secrets_never_written() {
     assert!(report.contains("token:           obtained"), "{report}");
     auth.assert_no_secret();
 
-    // The emulator accepts another client secret, so the forced oauth-m2m run fails at the token
-    // endpoint. The pat run sends a token that starts with the planted one but is unknown to
-    // the emulator, so it fails with a 401.
-    let forced_m2m = vec![
-        host.clone(),
-        ("DATABRICKS_CLIENT_ID".to_owned(), CLIENT_ID.to_owned()),
-        ("DATABRICKS_AUTH_TYPE".to_owned(), "oauth-m2m".to_owned()),
-    ];
-    let unknown_pat = vec![
-        host.clone(),
-        ("DATABRICKS_TOKEN".to_owned(), format!("{pat}-revoked")),
-    ];
+    // Each forced method fails with its planted credential: the emulator accepts another
+    // client secret and no subject token, Entra ID rejects the client secret, and the GitHub
+    // fake has no route for the JWT request. The pat run sends a token that starts with the
+    // planted one but is unknown to the emulator, so it fails with a 401.
+    let entra = FakeEntra::start().await;
+    entra
+        .client_secret(
+            TENANT,
+            ARM_CLIENT_ID,
+            PLANTED[2].1,
+            DATABRICKS_RESOURCE,
+            ResponseTemplate::new(401).set_body_json(serde_json::json!({
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.",
+            })),
+        )
+        .await;
+    let github = FakeGithubOidc::start().await;
+    let forced = |method: &str, extra: &[(&str, &str)]| {
+        let mut env = vec![
+            host.clone(),
+            ("DATABRICKS_AUTH_TYPE".to_owned(), method.to_owned()),
+        ];
+        env.extend(
+            extra
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+        );
+        env
+    };
+    let login_url = entra.login_url().to_string();
+    let request_url = github.request_url();
     let failing_runs = [
-        (forced_m2m, "oauth-m2m authentication failed: "),
-        (unknown_pat, "the token that `pat` authentication sent"),
+        (
+            forced("oauth-m2m", &[("DATABRICKS_CLIENT_ID", CLIENT_ID)]),
+            "oauth-m2m authentication failed: ",
+        ),
+        (forced("env-oidc", &[]), "env-oidc authentication failed: "),
+        (
+            forced(
+                "github-oidc",
+                &[
+                    ("DATABRICKS_CLIENT_ID", CLIENT_ID),
+                    ("ACTIONS_ID_TOKEN_REQUEST_URL", request_url.as_str()),
+                ],
+            ),
+            "github-oidc authentication failed: ",
+        ),
+        (
+            forced(
+                "azure-client-secret",
+                &[
+                    ("ARM_CLIENT_ID", ARM_CLIENT_ID),
+                    ("ARM_TENANT_ID", TENANT),
+                    ("IPSYNC_AZURE_LOGIN_URL", login_url.as_str()),
+                ],
+            ),
+            "azure-client-secret authentication failed: ",
+        ),
+        (
+            vec![
+                host.clone(),
+                ("DATABRICKS_TOKEN".to_owned(), format!("{pat}-revoked")),
+            ],
+            "the token that `pat` authentication sent",
+        ),
     ];
     for (env, expected_error) in failing_runs {
         let mut failing_args = vec!["-vv", "plan", "--save-state"];
