@@ -608,9 +608,9 @@ async fn auth_plan_secrets_never_written() {
     assert!(report.contains("token:           obtained"), "{report}");
     auth.assert_no_secret();
 
-    // Each forced method fails with its planted credential: the emulator accepts another
-    // client secret and no subject token, Entra ID rejects the client secret, and the GitHub
-    // fake has no route for the JWT request. The pat run sends a token that starts with the
+    // Each forced method fails with its planted credential, because the emulator accepts
+    // another client secret and no subject token, Entra ID rejects the client secret, and the
+    // GitHub fake has no route for the JWT request. The pat run sends a token that starts with the
     // planted one but is unknown to the emulator, so it fails with a 401.
     let entra = FakeEntra::start().await;
     entra
