@@ -284,6 +284,7 @@ impl Client {
             path: call.url.path().to_owned(),
             scope: ScopeKind::from(&self.config.scope),
             list_id: call.list_id.clone(),
+            auth_method: self.config.auth.method(),
         })
     }
 

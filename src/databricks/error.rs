@@ -39,6 +39,8 @@ pub struct RequestSummary {
     pub scope: ScopeKind,
     /// The list the request addressed, for get, update, replace and delete.
     pub list_id: Option<String>,
+    /// The authentication method whose token the request carried, such as `pat`.
+    pub auth_method: &'static str,
 }
 
 impl fmt::Display for RequestSummary {
@@ -255,10 +257,12 @@ impl ApiError {
                  values, or remove entries from the other lists"
             )),
             StatusCode::UNAUTHORIZED => {
-                let mut hint = "the token is invalid or expired: check the authentication \
-                                variables, such as `DATABRICKS_TOKEN`, or `DATABRICKS_CLIENT_ID` \
-                                with its secret or OIDC federation policy"
-                    .to_owned();
+                let mut hint = format!(
+                    "the token that `{}` authentication sent is invalid or expired: check \
+                     the authentication variables, such as `DATABRICKS_TOKEN`, or \
+                     `DATABRICKS_CLIENT_ID` with its secret or OIDC federation policy",
+                    request.auth_method
+                );
                 if request.scope == ScopeKind::Account {
                     hint.push_str(
                         "; account APIs do not accept personal access tokens, so use OAuth or an \
@@ -443,6 +447,7 @@ mod tests {
             path,
             scope,
             list_id: list_id.map(str::to_owned),
+            auth_method: "pat",
         }
     }
 
@@ -711,6 +716,10 @@ mod tests {
             .unwrap();
 
         assert!(workspace.contains("invalid or expired"), "{workspace}");
+        assert!(
+            workspace.contains("the token that `pat` authentication sent"),
+            "{workspace}"
+        );
         assert!(workspace.contains("`DATABRICKS_TOKEN`"), "{workspace}");
         assert!(!workspace.contains("personal access tokens"), "{workspace}");
         assert!(account.contains("personal access tokens"), "{account}");

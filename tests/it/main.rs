@@ -3,6 +3,7 @@
 mod actions_run;
 mod apply_local;
 mod auth;
+mod auth_plan;
 mod bad_inputs;
 mod cli_help;
 mod databricks_client;

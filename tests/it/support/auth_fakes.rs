@@ -211,6 +211,19 @@ impl FakeGithubOidc {
     /// Issues `jwt` for `Authorization: Bearer {request_token}` when the raw query is
     /// `api-version=2.0&audience={encoded_audience}` (the audience URL-encoded by the caller).
     pub async fn issue(&self, request_token: &str, encoded_audience: &str, jwt: &str) {
+        self.issue_times(request_token, encoded_audience, jwt, 1)
+            .await;
+    }
+
+    /// Like [`Self::issue`], for a caller that must request the JWT `calls` times, such as
+    /// once more after Databricks rejects the first token.
+    pub async fn issue_times(
+        &self,
+        request_token: &str,
+        encoded_audience: &str,
+        jwt: &str,
+        calls: u64,
+    ) {
         Mock::given(method("GET"))
             .and(path("/idtoken"))
             .and(header(
@@ -224,7 +237,7 @@ impl FakeGithubOidc {
                 "count": jwt.len(),
                 "value": jwt,
             })))
-            .expect(1)
+            .expect(calls)
             .mount(&self.server)
             .await;
     }
