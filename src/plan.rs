@@ -4,6 +4,7 @@
 //! `--include` ranges and the live lists, then checked against the safety guards.
 //! Its JSON form is the plan file that `ipsync apply --plan` applies after review.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -122,6 +123,8 @@ pub enum Guard {
     OlderSource,
     Drift,
     UnsupportedPlan,
+    InconsistentPlan,
+    UnknownListId,
 }
 
 impl Guard {
@@ -136,6 +139,8 @@ impl Guard {
             Guard::OlderSource => "older-source",
             Guard::Drift => "drift",
             Guard::UnsupportedPlan => "plan-version",
+            Guard::InconsistentPlan => "plan-integrity",
+            Guard::UnknownListId => "unknown-list-id",
         }
     }
 
@@ -250,6 +255,10 @@ pub fn compute(input: PlanInput<'_>) -> Result<Plan, Refusal> {
     let mut wanted = input.desired.clone();
     wanted.extend(input.source.include.iter().copied());
     warn_redundant("the selected ranges", &wanted, &mut warnings);
+    if wanted.iter().any(|prefix| prefix.len() == 0) {
+        warnings
+            .push("the list would contain `0.0.0.0/0`, which admits every IPv4 address".to_owned());
+    }
     let mut after = prefix::remove_redundant(&wanted);
 
     let other_lists = count_other_values(input.live_lists, target_list);
@@ -336,8 +345,11 @@ fn find_target<'a>(input: &PlanInput<'a>) -> Result<Option<&'a AccessList>, Refu
                 .find(|list| &list.list_id == list_id);
             if list.is_none() {
                 return Err(Refusal::new(
-                    Guard::MissingList,
-                    format!("no IP access list has id `{list_id}` on `{}`", input.host),
+                    Guard::UnknownListId,
+                    format!(
+                        "no IP access list has id `{list_id}` on `{}`; check `--list-id`",
+                        input.host
+                    ),
                 ));
             }
             list
@@ -378,7 +390,7 @@ fn find_target<'a>(input: &PlanInput<'a>) -> Result<Option<&'a AccessList>, Refu
         None if !input.overrides.create_if_missing => Err(Refusal::new(
             Guard::MissingList,
             format!(
-                "no IP access list has the label `{}` on `{}`; create it with `--create-if-missing`",
+                "no IP access list has the label `{}` on `{}`",
                 input.label, input.host
             ),
         )),
@@ -413,20 +425,29 @@ fn normalise_live(entries: &[String], warnings: &mut Vec<String>) -> LiveEntries
         }
     }
 
-    warn_redundant("the live list", &prefixes, warnings);
+    warn_redundant("the live entries", &prefixes, warnings);
     prefixes.sort();
     prefixes.dedup();
     LiveEntries { prefixes, invalid }
 }
 
+/// Covered entries listed one by one before the rest are only counted.
+const MAX_LISTED_COVERED: usize = 10;
+
 fn warn_redundant(what: &str, prefixes: &[Ipv4Prefix], warnings: &mut Vec<String>) {
     let found = prefix::find_redundancy(prefixes);
     for (duplicate, count) in found.duplicates {
-        warnings.push(format!("{what} holds `{duplicate}` {count} times"));
+        warnings.push(format!("{what} contain `{duplicate}` {count} times"));
     }
-    for (covered, wider) in found.covered {
+    for (covered, wider) in found.covered.iter().take(MAX_LISTED_COVERED) {
         warnings.push(format!(
-            "{what} holds `{covered}`, which `{wider}` already covers"
+            "{what} contain `{covered}`, which `{wider}` already covers"
+        ));
+    }
+    if found.covered.len() > MAX_LISTED_COVERED {
+        warnings.push(format!(
+            "{what} contain {} more entries that wider entries already cover",
+            found.covered.len() - MAX_LISTED_COVERED
         ));
     }
 }
@@ -481,6 +502,8 @@ pub fn check_guards(
         ));
     }
 
+    check_consistency(plan)?;
+
     if plan.after.is_empty() {
         return Err(Refusal::new(
             Guard::EmptyList,
@@ -518,6 +541,70 @@ pub fn check_guards(
         }
     }
 
+    Ok(())
+}
+
+/// Checks that a plan's parts agree, so that what apply writes (`after`) is exactly what the
+/// reviewer saw (`add` and `remove` against `before`).
+///
+/// A plan file is JSON that anyone can edit; without this check an `after` changed by hand
+/// would be written while the printed diff and the large-removal guard looked at `add` and
+/// `remove`.
+pub fn check_consistency(plan: &Plan) -> Result<(), Refusal> {
+    let inconsistent = |detail: String| {
+        Refusal::new(
+            Guard::InconsistentPlan,
+            format!(
+                "the plan file is inconsistent: {detail}; make a new plan instead of editing one"
+            ),
+        )
+    };
+
+    if fingerprint(&plan.before) != plan.before_sha256 {
+        return Err(inconsistent(
+            "`before_sha256` is not the fingerprint of `before`".to_owned(),
+        ));
+    }
+    if !plan.after.windows(2).all(|pair| pair[0] < pair[1]) {
+        return Err(inconsistent(
+            "`after` is not sorted or holds an entry twice".to_owned(),
+        ));
+    }
+
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for entry in &plan.before {
+        let canonical = match entry.parse::<Ipv4Prefix>() {
+            Ok(prefix) => prefix.to_string(),
+            Err(_) => entry.clone(),
+        };
+        expected.insert(canonical);
+    }
+    for entry in &plan.remove {
+        if !expected.remove(entry) {
+            return Err(inconsistent(format!(
+                "`remove` names `{entry}`, which `before` does not hold"
+            )));
+        }
+    }
+    for prefix in &plan.add {
+        if !expected.insert(prefix.to_string()) {
+            return Err(inconsistent(format!(
+                "`add` names `{prefix}`, which `before` already holds"
+            )));
+        }
+    }
+
+    let after: BTreeSet<String> = plan.after.iter().map(ToString::to_string).collect();
+    if let Some(extra) = after.difference(&expected).next() {
+        return Err(inconsistent(format!(
+            "`after` holds `{extra}`, which neither `before` nor `add` holds"
+        )));
+    }
+    if let Some(missing) = expected.difference(&after).next() {
+        return Err(inconsistent(format!(
+            "`after` lacks `{missing}`, which `remove` does not name"
+        )));
+    }
     Ok(())
 }
 

@@ -145,7 +145,18 @@ fn read_json_if_exists<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Opti
 }
 
 /// Writes a file through a temporary sibling and a rename, creating parent folders.
+///
+/// A path that exists as something other than a regular file (a symbolic link, a device,
+/// a folder) is rejected, because the rename would replace it instead of writing to it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Ok(metadata) = fs::symlink_metadata(path) {
+        if !metadata.file_type().is_file() {
+            anyhow::bail!(
+                "`{}` exists and is not a regular file (a link, device or folder); give the path of a file",
+                path.display()
+            );
+        }
+    }
     let parent = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -229,6 +240,30 @@ mod tests {
 
         assert_eq!(state.read_applied().unwrap(), Some(second.clone()));
         assert_eq!(state.read_history().unwrap(), vec![first, second]);
+    }
+
+    #[test]
+    fn write_rejects_links_and_devices() {
+        let folder = tempfile::tempdir().unwrap();
+        let target = folder.path().join("target.txt");
+        std::fs::write(&target, "kept").unwrap();
+        let link = folder.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+
+        let error = write_atomic(&link, b"new").unwrap_err();
+
+        assert!(
+            error.to_string().contains("is not a regular file"),
+            "{error}"
+        );
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&target).unwrap(), "kept");
+        assert!(write_atomic(Path::new("/dev/null"), b"x").is_err());
     }
 
     #[test]

@@ -507,6 +507,20 @@ async fn discover_token_endpoint(context: &RequestContext, host: &Url) -> Result
         .and_then(|json| json.get("token_endpoint")?.as_str().map(str::to_owned))
         .and_then(|endpoint| Url::parse(&endpoint).ok());
     match endpoint {
+        // The client secret goes to this endpoint, so it must be on the host the user named.
+        Some(endpoint) if status.is_success() && endpoint.origin() != host.origin() => {
+            let mut failure = context.failure(&url);
+            failure.status = Some(status.as_u16());
+            failure.description = Some(format!(
+                "the OAuth discovery document names token endpoint `{}` on another host",
+                endpoint.origin().ascii_serialization()
+            ));
+            failure.hint = Some(
+                "credentials are sent only to the Databricks host itself; check `DATABRICKS_HOST`"
+                    .to_owned(),
+            );
+            Err(AuthError::Request(Box::new(failure)))
+        }
         Some(endpoint) if status.is_success() => Ok(endpoint),
         _ => {
             let mut failure = context.failure(&url);

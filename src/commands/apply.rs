@@ -16,8 +16,19 @@ use crate::plan::{self, Overrides, PLAN_VERSION, Plan, PlanTag};
 use crate::report;
 use crate::state::{self, TargetState};
 
+/// Largest plan file read. A plan of 1,000 values with its warnings is far below it.
+const MAX_PLAN_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads and checks a plan file.
 pub fn read_plan_file(path: &Path) -> Result<Plan> {
+    let metadata = std::fs::metadata(path)
+        .with_context(|| format!("failed to read the plan file `{}`", path.display()))?;
+    if !metadata.is_file() || metadata.len() > MAX_PLAN_FILE_BYTES {
+        bail!(
+            "`{}` is not a plan file: expected a regular file of at most {MAX_PLAN_FILE_BYTES} bytes",
+            path.display()
+        );
+    }
     let bytes = std::fs::read(path)
         .with_context(|| format!("failed to read the plan file `{}`", path.display()))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)

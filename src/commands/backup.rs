@@ -9,6 +9,7 @@ use super::{Context, Status};
 use crate::cli::{BackupArgs, RestoreArgs};
 use crate::databricks::{AccessList, AccessListUpdate, ListType};
 use crate::plan;
+use crate::prefix::Ipv4Prefix;
 use crate::state;
 
 /// Finds the list named by `--list-id` or `--list-label`, refusing an ambiguous label.
@@ -94,6 +95,35 @@ pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
     let stamp = super::now_rfc3339().replace(':', "-");
     let before_path = backup_dir.join(&slug).join(format!("backup-{stamp}.json"));
 
+    if saved.list_type != live.list_type {
+        bail!(
+            "the backup `{}` is of a {} list, and list `{}` (`{}`) is a {} list; restore it to a list of the same type",
+            args.from.display(),
+            saved.list_type,
+            live.label,
+            live.list_id,
+            live.list_type
+        );
+    }
+    if saved.list_id != live.list_id {
+        tracing::warn!(
+            "the backup was taken of list `{}` (`{}`) and is restored to list `{}` (`{}`)",
+            saved.label,
+            saved.list_id,
+            live.label,
+            live.list_id
+        );
+    }
+    for entry in &saved.ip_addresses {
+        Ipv4Prefix::parse_entry(entry).with_context(|| {
+            format!(
+                "the backup `{}` holds an invalid entry",
+                args.from.display()
+            )
+        })?;
+    }
+    print_restore_diff(&live.ip_addresses, &saved.ip_addresses)?;
+
     if plan::fingerprint(&live.ip_addresses) == plan::fingerprint(&saved.ip_addresses) {
         eprintln!(
             "List `{}` already holds the entries of the backup; nothing to restore.",
@@ -153,4 +183,27 @@ pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
         before_path.display()
     )?;
     Ok(Status::Success)
+}
+
+/// Prints what a restore changes, compared as prefixes, on stdout.
+fn print_restore_diff(live: &[String], saved: &[String]) -> Result<()> {
+    let canonical = |entries: &[String]| -> std::collections::BTreeSet<String> {
+        entries
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<Ipv4Prefix>()
+                    .map_or_else(|_| entry.trim().to_owned(), |prefix| prefix.to_string())
+            })
+            .collect()
+    };
+    let (live, saved) = (canonical(live), canonical(saved));
+    let mut stdout = std::io::stdout().lock();
+    for added in saved.difference(&live) {
+        writeln!(stdout, "+ {added}")?;
+    }
+    for removed in live.difference(&saved) {
+        writeln!(stdout, "- {removed}")?;
+    }
+    Ok(())
 }

@@ -88,6 +88,7 @@ pub async fn run(context: &Context, args: DemoArgs) -> Result<Status> {
     );
     drop(out);
 
+    // The state folder (backups, apply record) is temporary and removed when the demo ends.
     let state_dir = tempfile::tempdir().context("failed to create a temporary state folder")?;
     let result = run_steps(context, source, &emulator, token, state_dir.path()).await;
     emulator.shutdown().await;

@@ -162,18 +162,8 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
     stdout.write_all(rendered.as_bytes())?;
     stdout.flush()?;
 
-    if let Some(out) = &args.out {
-        state::write_atomic(out, report::json(plan).as_bytes())
-            .with_context(|| format!("failed to write the plan file `{}`", out.display()))?;
-        tracing::info!(path = %out.display(), "wrote the plan file");
-    }
-
-    // The last applied source is read before save_state overwrites the folder's plan.
+    // A refused plan writes no file, so that nothing can apply it later.
     let last_applied = last_applied_tags(&planned.target_state)?;
-    if args.save_state || actions.is_some() {
-        save_state(&planned)?;
-    }
-
     if let Err(refusal) = plan::check_guards(plan, overrides, &last_applied) {
         let error = anyhow::Error::new(refusal);
         if let Some(actions) = &actions {
@@ -183,6 +173,14 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
                 .await;
         }
         return Err(error);
+    }
+    if let Some(out) = &args.out {
+        state::write_atomic(out, report::json(plan).as_bytes())
+            .with_context(|| format!("failed to write the plan file `{}`", out.display()))?;
+        tracing::info!(path = %out.display(), "wrote the plan file");
+    }
+    if args.save_state || actions.is_some() {
+        save_state(&planned)?;
     }
     if let Some(actions) = &actions {
         actions.report_plan(&planned, &args.state.state_dir).await?;

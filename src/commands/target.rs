@@ -197,6 +197,12 @@ pub async fn describe_auth(context: &Context, args: AuthArgs) -> Result<Status> 
     let inputs = auth_inputs(context, &args.target, &host, &scope)?;
     let report = auth::describe(&context.env, &inputs, auth_http_client()?).await;
     print!("{}", report.render_text());
+    if !report.token_obtained {
+        bail!(
+            "no token could be obtained with the settings above: {}",
+            report.error.as_deref().unwrap_or("no error was reported")
+        );
+    }
     Ok(Status::Success)
 }
 

@@ -21,6 +21,10 @@ use super::{AccessList, AccessListReplacement, AccessListUpdate, NewAccessList, 
 use crate::auth::{AuthError, Authenticate};
 
 /// Time limit of one HTTP request, as in the Databricks SDKs.
+/// Largest response body read from Databricks. 1,000 entries of a list are about 20 KB, so
+/// this leaves room for any real response.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time limit of all the tries of one operation, as in the Databricks SDKs.
 pub const DEFAULT_RETRY_DEADLINE: Duration = Duration::from_secs(5 * 60);
@@ -407,10 +411,7 @@ impl Client {
             .map_err(|source| self.transport_error(call, source))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| self.transport_error(call, source))?;
+        let body = self.read_body(call, response).await?;
 
         tracing::debug!(
             method = %call.method,
@@ -469,6 +470,30 @@ impl Client {
             headers.insert(header_name, header_value);
         }
         Ok(headers)
+    }
+
+    /// Reads a response body of at most [`MAX_RESPONSE_BYTES`], so that a broken or hostile
+    /// server cannot exhaust memory with an endless or decompressed-to-huge body.
+    async fn read_body(
+        &self,
+        call: &Call,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|source| self.transport_error(call, source))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(ApiError::BodyTooLarge {
+                    request: self.summary(call),
+                    limit: MAX_RESPONSE_BYTES,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_error(&self, call: &Call, source: reqwest::Error) -> ApiError {

@@ -131,6 +131,15 @@ pub enum ApiError {
         source: reqwest::Error,
     },
 
+    /// A response body over [`MAX_RESPONSE_BYTES`](super::MAX_RESPONSE_BYTES); the rest is not read.
+    #[error(
+        "{request} returned a body over {limit} bytes, far more than any list holds; stopped reading it"
+    )]
+    BodyTooLarge {
+        request: Box<RequestSummary>,
+        limit: usize,
+    },
+
     #[error("{request} timed out after {} s", after.as_secs_f64())]
     Timeout {
         request: Box<RequestSummary>,
@@ -200,6 +209,7 @@ impl ApiError {
             | ApiError::Transport { request, .. }
             | ApiError::Timeout { request, .. }
             | ApiError::Decode { request, .. }
+            | ApiError::BodyTooLarge { request, .. }
             | ApiError::Auth { request, .. } => Some(request),
             ApiError::Host(_) | ApiError::HttpClient(_) => None,
         }
@@ -218,6 +228,7 @@ impl ApiError {
             }
             ApiError::Timeout { .. } => true,
             ApiError::Decode { .. }
+            | ApiError::BodyTooLarge { .. }
             | ApiError::Auth { .. }
             | ApiError::Host(_)
             | ApiError::HttpClient(_) => false,

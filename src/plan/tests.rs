@@ -301,13 +301,22 @@ fn fingerprint_of_empty_list_is_sha256_of_nothing() {
     );
 }
 
+/// Builds a consistent plan: `before` entries, the first `remove` of them removed, one added.
 fn plan_with(before: usize, remove: usize) -> Plan {
     let lists = [list("l1", "AzureActiveDirectory", ListType::Allow, &[])];
     let mut plan = compute(input(&["10.0.0.0/24"], &lists)).unwrap();
     plan.before = (0..before)
-        .map(|index| format!("172.16.0.{index}"))
+        .map(|index| format!("172.16.{}.{}/32", index / 256, index % 256))
         .collect();
+    plan.before_sha256 = fingerprint(&plan.before);
     plan.remove = plan.before.iter().take(remove).cloned().collect();
+    let mut after: Vec<Ipv4Prefix> = plan.before[remove..]
+        .iter()
+        .map(|entry| entry.parse().unwrap())
+        .collect();
+    after.extend(plan.add.iter().copied());
+    after.sort();
+    plan.after = after;
     plan
 }
 
@@ -346,7 +355,8 @@ fn guard_refuses_large_removal_unless_allowed() {
 
 #[test]
 fn guard_refuses_empty_list_always() {
-    let mut plan = plan_with(3, 0);
+    let mut plan = plan_with(3, 3);
+    plan.add.clear();
     plan.after.clear();
     let everything = Overrides {
         allow_large_removal: true,
@@ -413,4 +423,62 @@ fn drift_detects_changed_live_list() {
         Guard::Drift
     );
     assert_eq!(check_drift(&plan, None).unwrap_err().guard, Guard::Drift);
+}
+
+#[test]
+fn consistency_accepts_computed_plans() {
+    let lists = [list(
+        "l1",
+        "AzureActiveDirectory",
+        ListType::Allow,
+        &["10.0.0.9/24", "198.51.100.0/24", "junk"],
+    )];
+    let plan = compute(input(&["10.0.0.0/24", "203.0.113.0/24"], &lists)).unwrap();
+
+    assert_eq!(check_consistency(&plan), Ok(()));
+}
+
+#[test]
+fn consistency_rejects_after_edited_by_hand() {
+    let mut widened = plan_with(30, 0);
+    widened.after.insert(0, "0.0.0.0/0".parse().unwrap());
+    let refusal = check_consistency(&widened).unwrap_err();
+    assert_eq!(refusal.guard, Guard::InconsistentPlan);
+    assert!(
+        refusal.to_string().contains("`after` holds `0.0.0.0/0`"),
+        "{refusal}"
+    );
+
+    let mut shrunk = plan_with(30, 0);
+    shrunk.after.truncate(2);
+    assert!(
+        check_consistency(&shrunk)
+            .unwrap_err()
+            .to_string()
+            .contains("`after` lacks")
+    );
+}
+
+#[test]
+fn consistency_rejects_hidden_removals() {
+    let mut plan = plan_with(61, 60);
+    plan.remove.clear();
+
+    let refusal = check_guards(&plan, Overrides::default(), &[]).unwrap_err();
+
+    assert_eq!(refusal.guard, Guard::InconsistentPlan);
+}
+
+#[test]
+fn consistency_rejects_edited_before() {
+    let mut plan = plan_with(3, 0);
+    plan.before.push("192.0.2.1/32".to_owned());
+
+    let refusal = check_consistency(&plan).unwrap_err();
+
+    assert!(
+        refusal
+            .to_string()
+            .contains("`before_sha256` is not the fingerprint of `before`")
+    );
 }

@@ -240,3 +240,45 @@ async fn tags_lists_counts_and_change_numbers() {
     assert_eq!(tag["ipv4_count"], 200);
     assert_eq!(tag["ipv6_count"], 16);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_refuses_block_list_backup_into_allow_list() {
+    let Some(setup) = setup().await else { return };
+    let blocked = setup.emulator.seed(
+        &Scope::Workspace,
+        ipsync::databricks::NewAccessList {
+            label: "blocked".into(),
+            list_type: ipsync::databricks::ListType::Block,
+            ip_addresses: vec!["198.51.100.0/24".into()],
+        },
+    );
+    let saved = setup
+        .run(&[
+            "backup",
+            "--out",
+            "blocked.json",
+            "--list-id",
+            &blocked.list_id,
+        ])
+        .await;
+    assert!(saved.status.success(), "{}", stderr(&saved));
+
+    let restored = setup
+        .run(&[
+            "restore",
+            "--yes",
+            "--from",
+            "blocked.json",
+            "--list-id",
+            &setup.list.list_id,
+        ])
+        .await;
+
+    assert_eq!(restored.status.code(), Some(1));
+    assert!(
+        stderr(&restored).contains("is of a BLOCK list"),
+        "{}",
+        stderr(&restored)
+    );
+    assert_eq!(setup.live(), setup.list);
+}

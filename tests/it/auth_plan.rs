@@ -696,3 +696,47 @@ async fn auth_plan_secrets_never_written() {
     }
     emulator.shutdown().await;
 }
+
+/// A host whose OAuth discovery names a token endpoint elsewhere never receives the secret there.
+#[tokio::test(flavor = "multi_thread")]
+async fn m2m_refuses_token_endpoint_on_other_host() {
+    let Some(fixture) = crate::support::service_tags_file("ServiceTags_Public_20251103.json")
+    else {
+        return;
+    };
+    let elsewhere = wiremock::MockServer::start().await;
+    let host = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path(
+        "/oidc/.well-known/oauth-authorization-server",
+    ))
+    .respond_with(
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_endpoint": format!("{}/oidc/v1/token", elsewhere.uri()),
+            "authorization_endpoint": format!("{}/oidc/v1/authorize", elsewhere.uri()),
+        })),
+    )
+    .mount(&host)
+    .await;
+
+    let output = crate::support::run_ipsync(
+        vec![
+            "plan".into(),
+            "--service-tags-file".into(),
+            fixture.display().to_string(),
+        ],
+        vec![
+            ("DATABRICKS_HOST".into(), host.uri()),
+            ("DATABRICKS_CLIENT_ID".into(), "client-1".into()),
+            (
+                "DATABRICKS_CLIENT_SECRET".into(),
+                "secret-never-sent".into(),
+            ),
+        ],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = crate::support::stderr(&output);
+    assert!(stderr.contains("on another host"), "{stderr}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}

@@ -359,7 +359,7 @@ bad_input! {
     list_missing: Case {
         lists: Lists::Missing,
         args: &["apply", "--yes", "--service-tags-file", "{new}"],
-        expect: "create it with `--create-if-missing`",
+        expect: "refused by the `missing-list` guard: no IP access list has the label `AzureActiveDirectory`",
         ..DEFAULT
     };
     list_id_unknown: Case {

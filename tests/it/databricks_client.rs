@@ -970,3 +970,25 @@ fn config_defaults() {
         concat!("ipsync/", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[tokio::test]
+async fn oversized_body_is_not_read() {
+    let server = MockServer::start().await;
+    let huge = vec![b' '; ipsync::databricks::MAX_RESPONSE_BYTES + 1];
+    Mock::given(method("GET"))
+        .and(path("/api/2.0/ip-access-lists"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(huge))
+        .mount(&server)
+        .await;
+    let (client, _) = test_client(&server, Scope::Workspace);
+
+    let error = client.list().await.unwrap_err();
+
+    assert!(matches!(error, ApiError::BodyTooLarge { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("returned a body over 16777216 bytes"),
+        "{error}"
+    );
+}

@@ -274,6 +274,7 @@ async fn loop_apply_refuses_older_source() {
     plan["before"] = serde_json::json!(run.live().ip_addresses);
     plan["before_sha256"] = serde_json::json!(ipsync::plan::fingerprint(&run.live().ip_addresses));
     plan["add"] = serde_json::json!(["192.0.2.0/24"]);
+    plan["remove"] = serde_json::json!([]);
     let mut after: Vec<String> = serde_json::from_value(plan["after"].clone()).unwrap();
     after.push("192.0.2.0/24".into());
     plan["after"] = serde_json::json!(after);
