@@ -402,6 +402,19 @@ pub struct AuthArgs {
     pub target: TargetArgs,
 }
 
+/// Boolean variables with the action input that sets each, checked before the arguments are
+/// parsed so that an error names the input and the variable rather than the flag.
+pub const BOOLEAN_VARIABLES: &[(&str, &str)] = &[
+    ("IPSYNC_CREATE_IF_MISSING", "create-if-missing"),
+    ("IPSYNC_ALLOW_LARGE_REMOVAL", "allow-large-removal"),
+    ("IPSYNC_ALLOW_OLDER_SOURCE", "allow-older-source"),
+    ("IPSYNC_ALLOW_UNPROTECTED", "allow-unprotected"),
+    ("IPSYNC_DETAILED_EXITCODE", "detailed-exitcode"),
+    ("IPSYNC_COMMENT", "comment"),
+    ("IPSYNC_SAVE_STATE", "save-state"),
+    ("IPSYNC_YES", "yes"),
+];
+
 /// Parses a boolean that must be spelled `true` or `false`, as flags, variables and action inputs all are.
 pub fn parse_bool(text: &str) -> Result<bool, String> {
     match text {

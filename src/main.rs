@@ -6,6 +6,10 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     unset_empty_variables();
+    if let Err(message) = check_boolean_variables() {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
 
     // clap exits with 2 on a usage error, which ipsync reserves for "changes pending".
     let cli = match ipsync::cli::Cli::try_parse() {
@@ -62,4 +66,18 @@ fn unset_empty_variables() {
         // exists, so nothing can read the environment concurrently.
         unsafe { std::env::remove_var(name) };
     }
+}
+
+/// Rejects a boolean variable spelled other than `true` or `false`, naming the action input.
+fn check_boolean_variables() -> Result<(), String> {
+    for (variable, input) in ipsync::cli::BOOLEAN_VARIABLES {
+        let Some(value) = std::env::var_os(variable) else {
+            continue;
+        };
+        let value = value.to_string_lossy();
+        if let Err(error) = ipsync::github::parse_bool_input(input, &value) {
+            return Err(format!("{error} (environment variable `{variable}`)"));
+        }
+    }
+    Ok(())
 }

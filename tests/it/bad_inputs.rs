@@ -331,7 +331,8 @@ bad_input! {
     bool_variable_misspelt: Case {
         args: &["plan", "--service-tags-file", "{new}"],
         env: &[("IPSYNC_DETAILED_EXITCODE", "yes")],
-        expect: "expected `true` or `false`, found `yes`",
+        expect: "invalid value `yes` for input `detailed-exitcode`: expected `true` or `false` \
+                 (environment variable `IPSYNC_DETAILED_EXITCODE`)",
         ..DEFAULT
     };
     file_and_url_together: Case {
