@@ -45,6 +45,27 @@ pub fn read_plan_file(path: &Path) -> Result<Plan> {
         .with_context(|| format!("the plan file `{}` is not an ipsync plan", path.display()))
 }
 
+/// Warns about source and target flags that a plan file overrides, since the plan was reviewed
+/// as it is.
+fn warn_ignored_with_plan(args: &ApplyArgs) {
+    let mut ignored = Vec::new();
+    if !args.source.include.is_empty() {
+        ignored.push("--include");
+    }
+    if args.source.service_tags_file.is_some() || args.source.service_tags_url.is_some() {
+        ignored.push("the service tags source");
+    }
+    if args.target.list_label.is_some() || args.target.list_id.is_some() {
+        ignored.push("--list-label and --list-id");
+    }
+    if !ignored.is_empty() {
+        tracing::warn!(
+            "applying the plan file as reviewed; ignoring {} (make a new plan to change them)",
+            ignored.join(", ")
+        );
+    }
+}
+
 /// Makes the target flags point at the plan's target, refusing flags that name another one.
 fn target_args_for_plan(plan: &Plan, flags: &TargetArgs) -> Result<TargetArgs> {
     if let Some(host) = &flags.host {
@@ -93,6 +114,7 @@ async fn run_local(context: &Context, args: &ApplyArgs) -> Result<Status> {
     let (plan, client, target_state) = match &args.plan {
         Some(path) => {
             let plan = read_plan_file(path)?;
+            warn_ignored_with_plan(args);
             let target_args = target_args_for_plan(&plan, &args.target)?;
             let target = target::connect(context, &target_args, &plan.target.label).await?;
             let target_state = TargetState::new(&args.state.state_dir, &state::plan_slug(&plan));
