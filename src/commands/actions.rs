@@ -54,6 +54,19 @@ impl Actions {
         Ok(Some(Actions { runtime, review }))
     }
 
+    /// Starts a folded group in the log, for output that is long.
+    pub fn group(&self, title: &str) -> Result<()> {
+        self.runtime
+            .group(title)
+            .context("failed to write to the log")
+    }
+
+    pub fn end_group(&self) -> Result<()> {
+        self.runtime
+            .end_group()
+            .context("failed to write to the log")
+    }
+
     /// Writes the plan to the job summary and the outputs, and publishes it for review.
     pub async fn report_plan(&self, planned: &Planned, state_dir: &Path) -> Result<()> {
         let plan = &planned.plan;

@@ -98,7 +98,10 @@ fn init_logging(cli: &Cli, env: &Env) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .with_ansi(std::io::stderr().is_terminal() && env.get("NO_COLOR").is_none())
+        .with_ansi(
+            env.get("NO_COLOR").is_none()
+                && (std::io::stderr().is_terminal() || env.get("GITHUB_ACTIONS") == Some("true")),
+        )
         .try_init();
 }
 

@@ -158,9 +158,19 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
         Format::Json => report::json(plan),
         Format::Markdown => report::markdown(plan, &[]),
     };
+    if let Some(actions) = &actions {
+        actions.group(&format!(
+            "ipsync plan: {} to add, {} to remove",
+            plan.add.len(),
+            plan.remove.len()
+        ))?;
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(rendered.as_bytes())?;
     stdout.flush()?;
+    if let Some(actions) = &actions {
+        actions.end_group()?;
+    }
 
     // A refused plan writes no file, so that nothing can apply it later.
     let last_applied = last_applied_tags(&planned.target_state)?;
