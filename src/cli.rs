@@ -140,7 +140,7 @@ pub struct TargetArgs {
     pub account_id: Option<String>,
 
     /// API to use; by default an `https://accounts.` host means account, any other host workspace
-    #[arg(long, value_enum, env = "IPSYNC_SCOPE")]
+    #[arg(long, value_enum, env = "IPSYNC_SCOPE", ignore_case = true)]
     pub scope: Option<ScopeChoice>,
 
     /// Label of the list to keep in step (default: the first tag's name)
@@ -233,7 +233,7 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
 
     /// Format of the plan on stdout
-    #[arg(long, value_enum, default_value_t = Format::Text, env = "IPSYNC_FORMAT")]
+    #[arg(long, value_enum, default_value_t = Format::Text, env = "IPSYNC_FORMAT", ignore_case = true)]
     pub format: Format,
 
     /// Write the service tags snapshot, the backup and the plan to the state folder [true|false]

@@ -24,12 +24,27 @@ pub fn json(plan: &Plan) -> String {
     text
 }
 
+/// Returns `text` with control characters escaped, so that a label cannot move the cursor or
+/// change colours on a terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_default().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect()
+}
+
 /// One line naming the list, its scope and host.
 pub fn target_line(plan: &Plan) -> String {
     let target = &plan.target;
+    let label = printable(&target.label);
     let list = match &target.list_id {
-        Some(list_id) => format!("`{}` (`{list_id}`)", target.label),
-        None => format!("`{}` (to be created)", target.label),
+        Some(list_id) => format!("`{label}` (`{}`)", printable(list_id)),
+        None => format!("`{label}` (to be created)"),
     };
     match &target.account_id {
         Some(account_id) => format!(
@@ -299,6 +314,17 @@ mod tests {
         assert!(coloured.contains("\x1b[32m+ 20.190.128.0/18\x1b[0m"));
         assert!(coloured.contains("\x1b[31m- 198.51.100.0/24\x1b[0m"));
         assert!(!text(&sample_plan(), false).contains('\x1b'));
+    }
+
+    #[test]
+    fn target_line_escapes_control_characters() {
+        let mut plan = sample_plan();
+        plan.target.label = "\u{1b}[31mred".into();
+
+        let line = target_line(&plan);
+
+        assert!(!line.contains('\u{1b}'), "{line}");
+        assert!(line.contains("`\\u{1b}[31mred`"), "{line}");
     }
 
     #[test]

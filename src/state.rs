@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 
 use crate::plan::{Plan, PlanTag};
 
@@ -40,7 +41,8 @@ pub fn target_slug(scope: &str, host: &str, account_id: Option<&str>, label: &st
             .to_owned(),
     };
     let raw = format!("{scope}-{place}-{label}");
-    raw.chars()
+    let safe: String = raw
+        .chars()
         .map(|character| {
             if character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-') {
                 character
@@ -48,7 +50,19 @@ pub fn target_slug(scope: &str, host: &str, account_id: Option<&str>, label: &st
                 '-'
             }
         })
-        .collect()
+        .collect();
+
+    // Labels that differ only in replaced characters ("Entra ID" and "Entra/ID") would share a
+    // folder, so a short digest of the original label tells them apart.
+    let label_is_safe = label
+        .chars()
+        .all(|character| character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-'));
+    if label_is_safe {
+        safe
+    } else {
+        let digest = hex::encode(&sha2::Sha256::digest(label.as_bytes())[..4]);
+        format!("{safe}-{digest}")
+    }
 }
 
 /// Returns the slug of the target a plan writes to.
@@ -205,7 +219,8 @@ mod tests {
                 Some("0d2f-9a"),
                 "Entra ID/SCIM"
             ),
-            "account-0d2f-9a-Entra-ID-SCIM"
+            // Digest: printf 'Entra ID/SCIM' | sha256sum | cut -c1-8
+            "account-0d2f-9a-Entra-ID-SCIM-3b19207c"
         );
         assert_eq!(
             target_slug("workspace", "http://127.0.0.1:8787", None, "x"),

@@ -83,7 +83,12 @@ async fn actions_plan_with_changes() {
     };
 
     assert_eq!(run.status, Some(0), "{}", run.stderr);
-    assert!(run.stderr.contains("::group::ipsync plan: 22 to add, 3 to remove\n"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("::group::ipsync plan: 22 to add, 3 to remove\n"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("::endgroup::\n"), "{}", run.stderr);
     snapshot!("actions_plan_with_changes_summary", run.summary);
     snapshot!("actions_plan_with_changes_output", run.output);
