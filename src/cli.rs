@@ -195,6 +195,12 @@ pub struct GitHubArgs {
           require_equals = true, default_missing_value = "true", default_value = "true",
           value_parser = parse_bool)]
     pub comment: bool,
+
+    /// Under GitHub Actions, post the sticky comment even when the plan changes nothing [true|false]
+    #[arg(long, env = "IPSYNC_COMMENT_WHEN_UNCHANGED", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false",
+          value_parser = parse_bool)]
+    pub comment_when_unchanged: bool,
 }
 
 /// Locations of the audit trail.
@@ -411,6 +417,7 @@ pub const BOOLEAN_VARIABLES: &[(&str, &str)] = &[
     ("IPSYNC_ALLOW_UNPROTECTED", "allow-unprotected"),
     ("IPSYNC_DETAILED_EXITCODE", "detailed-exitcode"),
     ("IPSYNC_COMMENT", "comment"),
+    ("IPSYNC_COMMENT_WHEN_UNCHANGED", "comment-when-unchanged"),
     ("IPSYNC_SAVE_STATE", "save-state"),
     ("IPSYNC_YES", "yes"),
 ];

@@ -68,7 +68,12 @@ impl Actions {
     }
 
     /// Writes the plan to the job summary and the outputs, and publishes it for review.
-    pub async fn report_plan(&self, planned: &Planned, state_dir: &Path) -> Result<()> {
+    pub async fn report_plan(
+        &self,
+        planned: &Planned,
+        state_dir: &Path,
+        post_when_unchanged: bool,
+    ) -> Result<()> {
         let plan = &planned.plan;
         let markdown = report::markdown(plan, &size_history(&planned.target_state, plan));
         let summary_path = self.write_summary(&markdown)?;
@@ -107,7 +112,7 @@ impl Actions {
                 markdown,
                 files,
                 state_dir: state_dir_text,
-                post_when_unchanged: false,
+                post_when_unchanged,
             },
         )
         .await

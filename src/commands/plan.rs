@@ -193,7 +193,13 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<Status> {
         save_state(&planned)?;
     }
     if let Some(actions) = &actions {
-        actions.report_plan(&planned, &args.state.state_dir).await?;
+        actions
+            .report_plan(
+                &planned,
+                &args.state.state_dir,
+                args.github.comment_when_unchanged,
+            )
+            .await?;
     }
 
     if args.detailed_exitcode && plan.has_changes() {

@@ -24,7 +24,12 @@ struct Loop {
 }
 
 async fn start() -> Option<Loop> {
-    let old = service_tags_file("ServiceTags_Public_20240701.json")?;
+    start_from("ServiceTags_Public_20240701.json").await
+}
+
+/// Starts the loop with the list seeded from the AzureActiveDirectory ranges of `seed_file`.
+async fn start_from(seed_file: &str) -> Option<Loop> {
+    let old = service_tags_file(seed_file)?;
     let new = service_tags_file("ServiceTags_Public_20251006.json")?;
     let github = FakeGitHub::start().await?;
     github.set_protected(true);
@@ -83,18 +88,27 @@ impl Loop {
     }
 
     async fn scheduled_plan(&self, workspace: &Path) -> std::process::Output {
+        self.scheduled_plan_with(workspace, &[]).await
+    }
+
+    async fn scheduled_plan_with(
+        &self,
+        workspace: &Path,
+        extra_env: &[(&str, &str)],
+    ) -> std::process::Output {
         let head = self.github.branch_head("main").unwrap();
         let args = vec![
             "plan".into(),
             "--service-tags-file".into(),
             self.new_file.clone(),
         ];
-        run_ipsync_in(
-            workspace,
-            args,
-            self.env("schedule", "refs/heads/main", &head),
-        )
-        .await
+        let mut env = self.env("schedule", "refs/heads/main", &head);
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+        );
+        run_ipsync_in(workspace, args, env).await
     }
 
     async fn apply(&self, git_ref: &str, sha: &str) -> std::process::Output {
@@ -313,4 +327,38 @@ async fn edit_live_list(run: &Loop, entry: &str) -> Vec<String> {
         .unwrap();
     assert!(response.status().is_success());
     entries
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loop_in_sync_posts_only_when_asked() {
+    let Some(run) = start_from("ServiceTags_Public_20251006.json").await else {
+        return;
+    };
+
+    let quiet = run
+        .scheduled_plan(tempfile::tempdir().unwrap().path())
+        .await;
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert!(run.github.comments().is_empty());
+    assert!(run.github.issues().is_empty());
+    assert!(run.github.pulls().is_empty());
+
+    let asked = run
+        .scheduled_plan_with(
+            tempfile::tempdir().unwrap().path(),
+            &[("IPSYNC_COMMENT_WHEN_UNCHANGED", "true")],
+        )
+        .await;
+    assert!(asked.status.success(), "{}", stderr(&asked));
+    let comments = run.github.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.contains("is in sync"),
+        "{}",
+        comments[0].body
+    );
+    assert!(
+        run.github.pulls().is_empty(),
+        "nothing to review, so no pull request"
+    );
 }
