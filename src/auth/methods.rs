@@ -381,10 +381,7 @@ impl Builder<'_> {
     }
 
     fn account_id(&self) -> Option<&str> {
-        match &self.inputs.scope {
-            Scope::Account { account_id } => Some(account_id),
-            Scope::Workspace => None,
-        }
+        self.inputs.scope.account_id()
     }
 
     fn databricks_endpoint(&self) -> DatabricksEndpoint {

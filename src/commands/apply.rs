@@ -224,14 +224,10 @@ fn target_slug(context: &Context, args: &ApplyArgs) -> Result<String> {
         .or_else(|| args.source.tags.first().cloned())
         .unwrap_or_default();
     let (host, scope) = target::resolve_host_and_scope(context, &args.target)?;
-    let account_id = match &scope {
-        crate::databricks::Scope::Account { account_id } => Some(account_id.as_str()),
-        crate::databricks::Scope::Workspace => None,
-    };
     Ok(state::target_slug(
         scope.name(),
         host.as_str(),
-        account_id,
+        scope.account_id(),
         &label,
     ))
 }

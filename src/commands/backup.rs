@@ -91,7 +91,12 @@ pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
         .backup_dir
         .clone()
         .unwrap_or_else(|| args.state.state_dir.clone());
-    let slug = state::target_slug(target.scope.name(), target.host.as_str(), None, &live.label);
+    let slug = state::target_slug(
+        target.scope.name(),
+        target.host.as_str(),
+        target.scope.account_id(),
+        &live.label,
+    );
     let stamp = super::now_rfc3339().replace(':', "-");
     let before_path = backup_dir.join(&slug).join(format!("backup-{stamp}.json"));
 

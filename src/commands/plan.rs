@@ -81,10 +81,7 @@ pub async fn make_plan(
             .collect(),
         include: source.include.clone(),
     };
-    let account_id = match &target.scope {
-        crate::databricks::Scope::Account { account_id } => Some(account_id.clone()),
-        crate::databricks::Scope::Workspace => None,
-    };
+    let account_id = target.scope.account_id().map(str::to_owned);
     let plan = plan::compute(PlanInput {
         scope: target.scope.name().to_owned(),
         host: target.host.as_str().trim_end_matches('/').to_owned(),

@@ -23,6 +23,14 @@ impl Scope {
         }
     }
 
+    /// Returns the account id of the account scope, or `None` for a workspace.
+    pub fn account_id(&self) -> Option<&str> {
+        match self {
+            Scope::Account { account_id } => Some(account_id),
+            Scope::Workspace => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Scope::Account { .. } => "account",
