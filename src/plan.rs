@@ -36,7 +36,7 @@ pub struct PlanTarget {
     pub label: String,
 }
 
-/// Where the desired ranges came from.
+/// The origin of the desired ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSource {
     pub cloud: String,
@@ -73,7 +73,7 @@ pub struct Budget {
     pub limit: usize,
     /// Values in every other list of the workspace or account, allow and block.
     pub other_lists: usize,
-    /// Values the target list holds after the change.
+    /// Values the target list contains after the change.
     pub after: usize,
 }
 
@@ -105,7 +105,7 @@ impl Plan {
         !self.add.is_empty() || !self.remove.is_empty() || self.target.list_id.is_none()
     }
 
-    /// The entries to send as `ip_addresses`.
+    /// Returns the entries to send as `ip_addresses`.
     pub fn after_strings(&self) -> Vec<String> {
         self.after.iter().map(ToString::to_string).collect()
     }
@@ -144,7 +144,7 @@ impl Guard {
         }
     }
 
-    /// The flag that lets the change through, where one exists.
+    /// Returns the flag that lets the change through, where one exists.
     pub fn override_flag(self) -> Option<&'static str> {
         match self {
             Guard::LargeRemoval => Some("--allow-large-removal"),
@@ -463,7 +463,7 @@ fn count_other_values(lists: &[AccessList], target: Option<&AccessList>) -> usiz
 /// Fingerprints a live list so apply can tell whether it changed since the plan.
 ///
 /// The entries are parsed, normalised, de-duplicated and sorted, so that order and
-/// spelling do not count; entries that do not parse are kept as trimmed text. The
+/// spelling do not count. Entries that do not parse are kept as trimmed text. The
 /// digest is SHA-256 over each entry followed by a newline, in lowercase hex.
 pub fn fingerprint(entries: &[String]) -> String {
     let mut normalised: Vec<String> = entries
@@ -486,7 +486,7 @@ pub fn fingerprint(entries: &[String]) -> String {
 
 /// Checks the guards that overrides can lift, before anything is written.
 ///
-/// `last_applied` holds the per-tag `changeNumber`s recorded by the last apply to this target.
+/// `last_applied` contains the per-tag `changeNumber`s recorded by the last apply to this target.
 pub fn check_guards(
     plan: &Plan,
     overrides: Overrides,
@@ -547,8 +547,8 @@ pub fn check_guards(
 /// Checks that a plan's parts agree, so that what apply writes (`after`) is exactly what the
 /// reviewer saw (`add` and `remove` against `before`).
 ///
-/// A plan file is JSON that anyone can edit; without this check an `after` changed by hand
-/// would be written while the printed diff and the large-removal guard looked at `add` and
+/// A plan file is JSON that anyone can edit. Without this check, an `after` changed by hand
+/// would be written although the printed diff and the large-removal guard saw only `add` and
 /// `remove`.
 pub fn check_consistency(plan: &Plan) -> Result<(), Refusal> {
     let inconsistent = |detail: String| {

@@ -38,7 +38,7 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// One line naming the list, its scope and host.
+/// Returns one line naming the list, its scope and host.
 pub fn target_line(plan: &Plan) -> String {
     let target = &plan.target;
     let label = printable(&target.label);
@@ -132,7 +132,7 @@ pub struct SizePoint {
 
 /// Renders the plan as GitHub-flavoured Markdown: a headline, counts, tables and warnings.
 ///
-/// `history` holds earlier list sizes, oldest first; with two or more points a Mermaid
+/// `history` contains earlier list sizes, oldest first; with two or more points a Mermaid
 /// chart of the list's size is added.
 pub fn markdown(plan: &Plan, history: &[SizePoint]) -> String {
     let mut out = String::new();

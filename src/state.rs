@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Files are written whole through a temporary file and a rename, so a crash never
-//! leaves half a file. None of them ever holds a secret.
+//! leaves half a file. None of them ever contains a secret.
 
 use std::fs;
 use std::io::Write as _;
@@ -53,7 +53,7 @@ pub fn target_slug(scope: &str, host: &str, account_id: Option<&str>, label: &st
         .collect();
 
     // Labels that differ only in replaced characters ("Entra ID" and "Entra/ID") would share a
-    // folder, so a short digest of the original label tells them apart.
+    // folder, so a short digest of the original label keeps them apart.
     let label_is_safe = label
         .chars()
         .all(|character| character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-'));
@@ -75,7 +75,7 @@ pub fn plan_slug(plan: &Plan) -> String {
     )
 }
 
-/// What the last apply to a target wrote, read back by the older-source guard.
+/// The record of the last apply to a target, read back by the older-source guard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
     pub applied_at: String,

@@ -244,7 +244,7 @@ pub struct ApplySettings<'a> {
     pub backup_dir: &'a Path,
 }
 
-/// Shows the plan, checks the guards, asks on a terminal, applies and shows the result.
+/// Shows the plan, checks the guards, requests confirmation on a terminal, applies and shows the result.
 ///
 /// Returns `None` when there was nothing to apply.
 pub async fn apply_plan(

@@ -68,7 +68,7 @@ pub async fn restore(context: &Context, args: RestoreArgs) -> Result<Status> {
     })?;
     if saved.ip_addresses.is_empty() && saved.list_type == ListType::Allow {
         bail!(
-            "refused by the `empty-list` guard: the backup `{}` holds no entries, and an empty allow list is never written \
+            "refused by the `empty-list` guard: the backup `{}` contains no entries, and an empty allow list is never written \
              (this guard has no override)",
             args.from.display()
         );

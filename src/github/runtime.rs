@@ -174,7 +174,7 @@ impl Runtime {
         }
     }
 
-    /// The step summary file (`GITHUB_STEP_SUMMARY`), when the runner set it.
+    /// Returns the step summary file (`GITHUB_STEP_SUMMARY`), when the runner set it.
     pub fn step_summary_path(&self) -> Option<&Path> {
         self.step_summary.as_deref()
     }

@@ -16,7 +16,7 @@ use crate::support::{self, run_ipsync, seed_allow, service_tags_file};
 const NEW_FILE: &str = "ServiceTags_Public_20251103.json";
 const OLD_FILE: &str = "ServiceTags_Public_20251006.json";
 
-/// The lists a case starts from; every variant but `Lockout` also holds the runner list.
+/// The lists a case starts from. Every variant but `Lockout` also seeds the runner list.
 #[derive(Clone, Copy)]
 enum Lists {
     /// AzureActiveDirectory as of 20251006.
@@ -29,7 +29,7 @@ enum Lists {
     SharedLabel,
     /// AzureActiveDirectory plus 30 entries that the plan would remove.
     LargeRemoval,
-    /// Another list already holds 990 values.
+    /// Another list already contains 990 values.
     Crowded,
     /// The caller (203.0.113.9) is admitted only by an entry the plan removes.
     Lockout,

@@ -57,7 +57,7 @@ impl Loop {
         )
     }
 
-    /// The variables of a runner for `event` on `git_ref` at `sha`, with the step's files.
+    /// Returns the variables of a runner for `event` on `git_ref` at `sha`, with the step's files.
     fn env(&self, event: &str, git_ref: &str, sha: &str) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = self
             .github
@@ -279,7 +279,7 @@ async fn loop_apply_refuses_older_source() {
     let first = run.apply("refs/heads/main", &merged).await;
     assert!(first.status.success(), "{}", stderr(&first));
 
-    // A reviewed plan whose source says AzureActiveDirectory changeNumber 17 (the 20240701
+    // A reviewed plan whose source records AzureActiveDirectory changeNumber 17 (the 20240701
     // file), older than the 26 just applied, reaches the default branch.
     let path = format!("ipsync/{}/plan.json", run.slug());
     let mut plan: serde_json::Value =

@@ -93,7 +93,7 @@ pub fn seed_allow(emulator: &Emulator, label: &str, entries: Vec<String>) -> Acc
 }
 
 /// Seeds the allow list that admits the test process (127.0.0.1), as a real account keeps
-/// a list for its runners' egress addresses; without it the emulator answers 403.
+/// a list for its runners' egress addresses; without it the emulator returns 403.
 pub fn seed_runner_list(emulator: &Emulator) -> AccessList {
     seed_allow(emulator, "ci-runners", vec!["127.0.0.1/32".to_owned()])
 }
@@ -128,7 +128,7 @@ pub async fn run_ipsync_in(cwd: &Path, args: Vec<String>, env: Vec<(String, Stri
     .unwrap()
 }
 
-/// The environment that aims `ipsync` at an emulator with token authentication.
+/// Returns the environment that aims `ipsync` at an emulator with token authentication.
 pub fn emulator_env(emulator: &Emulator) -> Vec<(String, String)> {
     vec![
         (
